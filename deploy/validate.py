@@ -1,0 +1,128 @@
+#!/usr/bin/env python3
+"""Validates the Kubernetes manifests under deploy/kubernetes before they reach a cluster.
+
+- SpinKube resources (SpinApp, SpinAppExecutor) against the CRDs' openAPIV3Schema in deploy/schemas.
+- Built-in kinds (HPA, PDB, NetworkPolicy, Namespace, ...) against the Kubernetes API schemas that
+  the kubernetes-validate package ships, in strict mode (unknown fields are errors).
+- Cross-checks with spin.toml: a SpinApp only names components that exist, binds only variables
+  the application declares, and its key-value stores are declared in the production runtime config;
+  autoscalers, disruption budgets and network policies point at a SpinApp that exists.
+Exits non-zero with one line per problem.
+"""
+import pathlib
+import sys
+import tomllib
+
+import jsonschema
+import kubernetes_validate
+import yaml
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+K8S_VERSION = "1.30.0"
+CRDS = {
+    ("core.spinkube.dev/v1alpha1", "SpinApp"): "core.spinkube.dev_spinapps.yaml",
+    ("core.spinkube.dev/v1alpha1", "SpinAppExecutor"): "core.spinkube.dev_spinappexecutors.yaml",
+}
+
+
+def strict(schema):
+    """Unknown fields become errors: a cluster prunes them silently, which hides typos."""
+    if isinstance(schema, dict):
+        if "properties" in schema and "additionalProperties" not in schema \
+                and not schema.get("x-kubernetes-preserve-unknown-fields"):
+            schema["additionalProperties"] = False
+        for value in schema.values():
+            strict(value)
+    elif isinstance(schema, list):
+        for value in schema:
+            strict(value)
+    return schema
+
+
+def crd_schema(file_name):
+    crd = yaml.safe_load((ROOT / "deploy" / "schemas" / file_name).read_text())
+    return strict(crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"])
+
+
+def main():
+    problems = []
+    manifest = tomllib.loads((ROOT / "spin.toml").read_text())
+    components = manifest.get("component", {})
+    app_variables = manifest.get("variables", {})
+    runtime = tomllib.loads((ROOT / "deploy" / "runtime-config.production.toml").read_text())
+    declared_stores = set(runtime.get("key_value_store", {}))
+
+    docs = []
+    files = sorted((ROOT / "deploy" / "kubernetes").rglob("*.yaml"))
+    if not files:
+        problems.append("deploy/kubernetes holds no manifests")
+    for path in files:
+        for doc in yaml.safe_load_all(path.read_text()):
+            if doc:
+                docs.append((path.relative_to(ROOT), doc))
+
+    spinapps = {}
+    for path, doc in docs:
+        key = (doc.get("apiVersion"), doc.get("kind"))
+        name = doc.get("metadata", {}).get("name", "?")
+        where = f"{path}: {key[1]}/{name}"
+        if key in CRDS:
+            validator = jsonschema.Draft7Validator(crd_schema(CRDS[key]))
+            for error in validator.iter_errors(doc):
+                problems.append(f"{where}: {'.'.join(map(str, error.path))}: {error.message}")
+            if key[1] == "SpinApp":
+                spinapps[name] = doc
+        else:
+            try:
+                kubernetes_validate.validate(doc, K8S_VERSION, strict=True)
+            except kubernetes_validate.ValidationError as error:
+                problems.append(f"{where}: {'.'.join(map(str, error.path))}: {error.message}")
+            except Exception as error:  # unknown kind or version: also a problem
+                problems.append(f"{where}: {error}")
+
+    for name, app in spinapps.items():
+        spec = app.get("spec", {})
+        for component in spec.get("components", []):
+            if component not in components:
+                problems.append(f"SpinApp/{name}: component {component!r} is not in spin.toml")
+            for store in components.get(component, {}).get("key_value_stores", []):
+                if store != "default" and store not in declared_stores:
+                    problems.append(f"SpinApp/{name}: key-value store {store!r} of {component} "
+                                    "is not in deploy/runtime-config.production.toml")
+        bound = {v.get("name") for v in spec.get("variables", [])}
+        for variable in bound - set(app_variables):
+            problems.append(f"SpinApp/{name}: variable {variable!r} is not declared in spin.toml")
+        for variable, decl in app_variables.items():
+            if decl.get("required") and variable not in bound:
+                used = any(f"{{{{ {variable} }}}}" in str(components.get(c, {}))
+                           for c in spec.get("components", []))
+                if used:
+                    problems.append(f"SpinApp/{name}: required variable {variable!r} is not bound")
+        if spec.get("enableAutoscaling") and spec.get("replicas") is not None:
+            problems.append(f"SpinApp/{name}: replicas is set but the autoscaler owns it")
+
+    for path, doc in docs:
+        kind = doc.get("kind")
+        name = doc.get("metadata", {}).get("name", "?")
+        spec = doc.get("spec", {})
+        if kind == "HorizontalPodAutoscaler":
+            target = spec.get("scaleTargetRef", {}).get("name")
+            if target not in spinapps:
+                problems.append(f"{path}: HPA/{name} targets {target!r}, which is no SpinApp")
+            elif not spinapps[target]["spec"].get("enableAutoscaling"):
+                problems.append(f"{path}: HPA/{name} targets SpinApp {target} without enableAutoscaling")
+        if kind in ("PodDisruptionBudget", "NetworkPolicy"):
+            selector = (spec.get("selector") or spec.get("podSelector") or {}).get("matchLabels", {})
+            if selector and not any(
+                selector.items() <= app["spec"].get("podLabels", {}).items() for app in spinapps.values()
+            ):
+                problems.append(f"{path}: {kind}/{name} selects no SpinApp's pods: {selector}")
+
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    print(f"{len(docs)} manifests checked, {len(problems)} problems")
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
