@@ -1,0 +1,168 @@
+//! Host-neutral HTTP request and response types, so routing and handlers need no spin-sdk.
+
+use serde::Serialize;
+
+use crate::{ApiError, RequestId};
+
+/// HTTP methods the services route on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    /// GET
+    Get,
+    /// POST
+    Post,
+    /// PUT
+    Put,
+    /// PATCH
+    Patch,
+    /// DELETE
+    Delete,
+    /// HEAD
+    Head,
+    /// OPTIONS
+    Options,
+    /// Anything else.
+    Other,
+}
+
+/// An incoming request, already read into memory by the host adapter.
+#[derive(Debug, Clone)]
+pub struct HttpRequest {
+    /// Method.
+    pub method: Method,
+    /// Path without the query string (the full path, e.g. `/v1/users/me`).
+    pub path: String,
+    /// Raw query string without `?`.
+    pub query: String,
+    /// Headers with lower-cased names.
+    pub headers: Vec<(String, String)>,
+    /// The body bytes.
+    pub body: Vec<u8>,
+    /// This request's id.
+    pub request_id: RequestId,
+}
+
+impl HttpRequest {
+    /// First header named `name` (case-insensitive).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The bearer token from `Authorization: Bearer …`, if any.
+    ///
+    /// # Errors
+    /// [`ApiError::Unauthenticated`] when the header is missing or not a bearer credential.
+    pub fn bearer_token(&self) -> Result<&str, ApiError> {
+        let value = self
+            .header("authorization")
+            .ok_or(ApiError::Unauthenticated)?;
+        let (scheme, token) = value.split_once(' ').ok_or(ApiError::Unauthenticated)?;
+        if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() {
+            Ok(token.trim())
+        } else {
+            Err(ApiError::Unauthenticated)
+        }
+    }
+
+    /// Non-empty path segments, e.g. `["v1", "users", "me"]`.
+    pub fn segments(&self) -> Vec<&str> {
+        self.path.split('/').filter(|s| !s.is_empty()).collect()
+    }
+}
+
+/// An outgoing response before the host adapter writes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpResponse {
+    /// Status code.
+    pub status: u16,
+    /// Headers (the entry helper adds `x-request-id`).
+    pub headers: Vec<(String, String)>,
+    /// Body bytes.
+    pub body: Vec<u8>,
+}
+
+impl HttpResponse {
+    /// A JSON response with `status`.
+    ///
+    /// # Errors
+    /// [`ApiError::Internal`] if `value` cannot be serialised.
+    pub fn json(status: u16, value: &impl Serialize) -> Result<Self, ApiError> {
+        let body = serde_json::to_vec(value).map_err(ApiError::internal_from)?;
+        Ok(Self {
+            status,
+            headers: vec![("content-type".into(), "application/json".into())],
+            body,
+        })
+    }
+
+    /// An empty response (e.g. 204).
+    pub fn empty(status: u16) -> Self {
+        Self {
+            status,
+            headers: Vec::new(),
+            body: Vec::new(),
+        }
+    }
+
+    /// Adds a header.
+    #[must_use]
+    pub fn with_header(mut self, name: &str, value: impl Into<String>) -> Self {
+        self.headers.push((name.to_owned(), value.into()));
+        self
+    }
+
+    /// Renders `error` as `application/problem+json` for `request`.
+    pub fn problem(error: &ApiError, instance: &str, request_id: &RequestId) -> Self {
+        let problem = error.to_problem(instance, request_id.as_str());
+        // Serialising a struct of strings and numbers cannot fail; keep a literal fallback
+        // rather than a panic.
+        let body = serde_json::to_vec(&problem).unwrap_or_else(|_| {
+            br#"{"type":"https://shopnow.dev/problems/internal","title":"Internal error","status":500}"#
+                .to_vec()
+        });
+        let mut headers = vec![(
+            "content-type".to_owned(),
+            "application/problem+json".to_owned(),
+        )];
+        headers.extend(error.headers().into_iter().map(|(n, v)| (n.to_owned(), v)));
+        Self {
+            status: error.status(),
+            headers,
+            body,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(auth: Option<&str>) -> HttpRequest {
+        HttpRequest {
+            method: Method::Get,
+            path: "/v1/users/me".into(),
+            query: String::new(),
+            headers: auth
+                .map(|a| vec![("authorization".to_owned(), a.to_owned())])
+                .unwrap_or_default(),
+            body: Vec::new(),
+            request_id: RequestId::from_header_or(None, || "r".into()),
+        }
+    }
+
+    #[test]
+    fn bearer_token_is_extracted_case_insensitively() {
+        assert_eq!(request(Some("bearer abc")).bearer_token().unwrap(), "abc");
+        assert!(request(Some("Basic abc")).bearer_token().is_err());
+        assert!(request(None).bearer_token().is_err());
+        assert!(request(Some("Bearer ")).bearer_token().is_err());
+    }
+
+    #[test]
+    fn segments_skip_empty_parts() {
+        assert_eq!(request(None).segments(), ["v1", "users", "me"]);
+    }
+}

@@ -1,0 +1,165 @@
+//! Strict JSON request bodies: content type (415), size (413), syntax (400), then unknown fields
+//! and type errors (422) — every bad field at once. Pure.
+//!
+//! Wire types are `#[serde(deny_unknown_fields)]` with `Option` fields; their `validate()`
+//! turns them into commands and adds "required"/rule errors to the same [`FieldErrors`].
+
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value};
+
+use crate::http::HttpRequest;
+use crate::{ApiError, FieldErrors};
+
+/// Default body limit for small JSON commands.
+pub const DEFAULT_BODY_LIMIT: usize = 16 * 1024;
+
+/// Checks the content type and size, parses the body as a JSON object and deserialises `T`
+/// from it. Unknown fields and fields of the wrong type are removed and reported in the
+/// returned [`FieldErrors`] (so the wire value has `None` there), letting the caller's
+/// validation add its own errors and report all of them together.
+///
+/// # Errors
+/// 415 when the content type is not `application/json`, 413 over `limit` bytes, 400
+/// (`malformed-body`) for invalid JSON or a non-object body.
+pub fn parse_body<T: DeserializeOwned>(
+    request: &HttpRequest,
+    limit: usize,
+) -> Result<(T, FieldErrors), ApiError> {
+    let is_json = request
+        .header("content-type")
+        .and_then(|ct| ct.split(';').next())
+        .is_some_and(|mime| mime.trim().eq_ignore_ascii_case("application/json"));
+    if !is_json {
+        return Err(ApiError::UnsupportedMediaType);
+    }
+    parse_json(&request.body, limit)
+}
+
+/// [`parse_body`] without the content-type check.
+///
+/// # Errors
+/// As [`parse_body`], minus 415.
+pub fn parse_json<T: DeserializeOwned>(
+    body: &[u8],
+    limit: usize,
+) -> Result<(T, FieldErrors), ApiError> {
+    if body.len() > limit {
+        return Err(ApiError::PayloadTooLarge { limit });
+    }
+    let value: Value = serde_json::from_slice(body).map_err(|e| ApiError::MalformedBody {
+        // serde_json's syntax messages name a position, never echo content.
+        detail: format!(
+            "The body is not valid JSON (line {}, column {}).",
+            e.line(),
+            e.column()
+        ),
+    })?;
+    let Value::Object(mut map) = value else {
+        return Err(ApiError::MalformedBody {
+            detail: "The body must be a JSON object.".into(),
+        });
+    };
+    let mut errors = FieldErrors::new();
+    // Each round removes one offending key, so this terminates within len + 1 rounds.
+    for _ in 0..=map.len() {
+        match deserialize::<T>(&map) {
+            Ok(value) => return Ok((value, errors)),
+            Err(err) => {
+                let Some((field, message)) = describe(&err) else {
+                    break;
+                };
+                let removed = map.remove(&field).is_some();
+                errors.add(field, message);
+                if !removed {
+                    break;
+                }
+            }
+        }
+    }
+    Err(errors.into_error())
+}
+
+fn deserialize<T: DeserializeOwned>(
+    map: &Map<String, Value>,
+) -> Result<T, serde_path_to_error::Error<serde_json::Error>> {
+    serde_path_to_error::deserialize(Value::Object(map.clone()))
+}
+
+/// Names the top-level field behind `err` and a message that does not echo the input.
+fn describe(err: &serde_path_to_error::Error<serde_json::Error>) -> Option<(String, String)> {
+    let message = err.inner().to_string();
+    if let Some(name) = backticked(&message, "unknown field `") {
+        return Some((name, "is not a known field".into()));
+    }
+    if let Some(name) = backticked(&message, "missing field `") {
+        return Some((name, "is required".into()));
+    }
+    let field = match err.path().iter().next() {
+        Some(serde_path_to_error::Segment::Map { key }) => key.clone(),
+        _ => return None,
+    };
+    let expected = message
+        .split_once("expected ")
+        .map(|(_, e)| format!("must be {e}"))
+        .unwrap_or_else(|| "has an invalid value".into());
+    Some((field, expected))
+}
+
+fn backticked(message: &str, prefix: &str) -> Option<String> {
+    let rest = message.strip_prefix(prefix)?;
+    rest.split('`').next().map(str::to_owned)
+}
+
+/// Extracts a required value, recording `"is required"` for `field` when absent.
+pub fn required<T>(value: Option<T>, field: &str, errors: &mut FieldErrors) -> Option<T> {
+    if value.is_none() {
+        errors.add(field, "is required");
+    }
+    value
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Deserialize;
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Wire {
+        name: Option<String>,
+        age: Option<u32>,
+    }
+
+    #[test]
+    fn reports_every_unknown_and_mistyped_field_at_once() {
+        let body = br#"{"name": 5, "age": "old", "extra": 1, "more": true}"#;
+        let (wire, errors) = parse_json::<Wire>(body, 1024).unwrap();
+        assert!(wire.name.is_none() && wire.age.is_none());
+        let mut fields: Vec<_> = errors.as_slice().iter().map(|e| e.field.as_str()).collect();
+        fields.sort_unstable();
+        assert_eq!(fields, ["age", "extra", "more", "name"]);
+    }
+
+    #[test]
+    fn keeps_good_fields_and_does_not_echo_bad_values() {
+        let (wire, errors) = parse_json::<Wire>(br#"{"name":"a"}"#, 1024).unwrap();
+        assert_eq!(wire.name.as_deref(), Some("a"));
+        assert!(errors.is_empty());
+        let (_, errors) = parse_json::<Wire>(br#"{"name": 123456789}"#, 1024).unwrap();
+        assert!(!format!("{errors:?}").contains("123456789"));
+    }
+
+    #[test]
+    fn malformed_json_and_non_objects_are_400() {
+        for body in [&b"{"[..], b"[]", b"\"x\"", b"\xff"] {
+            let err = parse_json::<Wire>(body, 1024).unwrap_err();
+            assert_eq!(err.status(), 400, "{body:?}");
+        }
+    }
+
+    #[test]
+    fn oversized_bodies_are_413() {
+        let err = parse_json::<Wire>(&[b' '; 2048], 1024).unwrap_err();
+        assert_eq!(err.status(), 413);
+    }
+}
