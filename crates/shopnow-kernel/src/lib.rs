@@ -8,6 +8,7 @@ pub mod error;
 pub mod http;
 pub mod ids;
 pub mod json;
+pub mod kv;
 pub mod pagination;
 pub mod request_id;
 pub mod secret;

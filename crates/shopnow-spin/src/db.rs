@@ -1,0 +1,242 @@
+//! SQL adapters for the kernel's `Database` port: `PgDatabase` over `spin_sdk::pg4` and
+//! `SqliteDatabase` over `spin_sdk::sqlite3`, chosen at runtime by [`AnyDatabase::open`].
+//!
+//! pg4 has no transaction object: the kernel's `transaction` helper sends BEGIN/COMMIT/ROLLBACK
+//! on the one connection each adapter holds, and rolls back on every error path.
+
+use shopnow_kernel::sql::{
+    Database, DbError, DbErrorKind, Dialect, Row, SqlValue, numbered_to_sqlite,
+};
+use spin_sdk::pg4::{self, DbValue, ParameterValue, PgError, QueryError};
+use spin_sdk::sqlite3;
+
+/// A PostgreSQL connection (pooled per address by the host).
+pub struct PgDatabase(pg4::Connection);
+
+/// A connection to one of the component's named SQLite databases.
+pub struct SqliteDatabase(sqlite3::Connection);
+
+/// Whichever backend the configuration selected.
+pub enum AnyDatabase {
+    /// PostgreSQL.
+    Pg(PgDatabase),
+    /// Embedded SQLite.
+    Sqlite(SqliteDatabase),
+}
+
+impl std::fmt::Debug for AnyDatabase {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never print the connection string: it may hold a password.
+        f.write_str(match self {
+            Self::Pg(_) => "AnyDatabase::Pg",
+            Self::Sqlite(_) => "AnyDatabase::Sqlite",
+        })
+    }
+}
+
+impl AnyDatabase {
+    /// PostgreSQL when `database_url` is non-empty (`postgres://…`), otherwise the SQLite
+    /// database labelled `sqlite_label` (declared in `sqlite_databases` and the runtime config).
+    ///
+    /// # Errors
+    /// [`DbErrorKind::Unavailable`] when the connection cannot be opened.
+    pub fn open(database_url: &str, sqlite_label: &str) -> Result<Self, DbError> {
+        if database_url.trim().is_empty() {
+            sqlite3::Connection::open(sqlite_label)
+                .map(|c| Self::Sqlite(SqliteDatabase(c)))
+                .map_err(|e| DbError::new(DbErrorKind::Unavailable, format!("sqlite open: {e:?}")))
+        } else {
+            pg4::Connection::open(database_url.trim())
+                .map(|c| Self::Pg(PgDatabase(c)))
+                // The error text may echo the URL; keep only the variant name.
+                .map_err(|e| {
+                    DbError::new(
+                        DbErrorKind::Unavailable,
+                        format!("pg open: {}", pg_kind(&e)),
+                    )
+                })
+        }
+    }
+}
+
+fn pg_kind(err: &PgError) -> &'static str {
+    match err {
+        PgError::ConnectionFailed(_) => "connection failed",
+        PgError::BadParameter(_) => "bad parameter",
+        PgError::QueryFailed(_) => "query failed",
+        PgError::ValueConversionFailed(_) => "value conversion failed",
+        PgError::Other(_) => "other",
+    }
+}
+
+fn pg_error(err: PgError) -> DbError {
+    match err {
+        PgError::QueryFailed(QueryError::DbError(db)) => DbError::from_pg_code(
+            &db.code,
+            format!("{} ({}): {}", db.severity, db.code, db.message),
+        ),
+        PgError::QueryFailed(QueryError::Text(text)) => {
+            // Some hosts report server errors as text only; recognise the missing-schema ones.
+            if text.contains("does not exist")
+                && (text.contains("relation") || text.contains("column"))
+            {
+                DbError::new(DbErrorKind::SchemaMissing, text)
+            } else {
+                DbError::new(DbErrorKind::Other, text)
+            }
+        }
+        PgError::ConnectionFailed(_) => DbError::new(DbErrorKind::Unavailable, "connection failed"),
+        PgError::BadParameter(m) => DbError::new(DbErrorKind::Other, format!("bad parameter: {m}")),
+        PgError::ValueConversionFailed(m) => {
+            DbError::new(DbErrorKind::Conversion, format!("value conversion: {m}"))
+        }
+        PgError::Other(m) => DbError::new(DbErrorKind::Other, m),
+    }
+}
+
+fn pg_params(params: &[SqlValue]) -> Vec<ParameterValue> {
+    params
+        .iter()
+        .map(|p| match p {
+            SqlValue::Null => ParameterValue::DbNull,
+            SqlValue::Int(v) => ParameterValue::Int64(*v),
+            SqlValue::Text(v) => ParameterValue::Str(v.clone()),
+            SqlValue::Bytes(v) => ParameterValue::Binary(v.clone()),
+            SqlValue::Bool(v) => ParameterValue::Boolean(*v),
+        })
+        .collect()
+}
+
+fn pg_value(value: DbValue) -> Result<SqlValue, DbError> {
+    Ok(match value {
+        DbValue::DbNull => SqlValue::Null,
+        DbValue::Boolean(v) => SqlValue::Bool(v),
+        DbValue::Int8(v) => SqlValue::Int(v.into()),
+        DbValue::Int16(v) => SqlValue::Int(v.into()),
+        DbValue::Int32(v) => SqlValue::Int(v.into()),
+        DbValue::Int64(v) => SqlValue::Int(v),
+        DbValue::Str(v) | DbValue::Uuid(v) => SqlValue::Text(v),
+        DbValue::Binary(v) => SqlValue::Bytes(v),
+        other => {
+            return Err(DbError::new(
+                DbErrorKind::Conversion,
+                format!("unsupported column type {other:?}"),
+            ));
+        }
+    })
+}
+
+impl Database for PgDatabase {
+    fn dialect(&self) -> Dialect {
+        Dialect::Postgres
+    }
+
+    fn execute(&self, sql: &str, params: &[SqlValue]) -> Result<u64, DbError> {
+        self.0.execute(sql, &pg_params(params)).map_err(pg_error)
+    }
+
+    fn query(&self, sql: &str, params: &[SqlValue]) -> Result<Vec<Row>, DbError> {
+        let set = self.0.query(sql, &pg_params(params)).map_err(pg_error)?;
+        set.rows
+            .into_iter()
+            .map(|row| {
+                row.into_iter()
+                    .map(pg_value)
+                    .collect::<Result<_, _>>()
+                    .map(Row)
+            })
+            .collect()
+    }
+}
+
+fn sqlite_error(err: sqlite3::Error) -> DbError {
+    match err {
+        sqlite3::Error::Io(message) => DbError::from_sqlite_message(message),
+        sqlite3::Error::DatabaseFull => DbError::new(DbErrorKind::Other, "database full"),
+        other => DbError::new(DbErrorKind::Unavailable, format!("{other:?}")),
+    }
+}
+
+fn sqlite_params(params: &[SqlValue]) -> Vec<sqlite3::Value> {
+    params
+        .iter()
+        .map(|p| match p {
+            SqlValue::Null => sqlite3::Value::Null,
+            SqlValue::Int(v) => sqlite3::Value::Integer(*v),
+            SqlValue::Text(v) => sqlite3::Value::Text(v.clone()),
+            SqlValue::Bytes(v) => sqlite3::Value::Blob(v.clone()),
+            SqlValue::Bool(v) => sqlite3::Value::Integer(i64::from(*v)),
+        })
+        .collect()
+}
+
+fn sqlite_value(value: sqlite3::Value) -> Result<SqlValue, DbError> {
+    Ok(match value {
+        sqlite3::Value::Null => SqlValue::Null,
+        sqlite3::Value::Integer(v) => SqlValue::Int(v),
+        sqlite3::Value::Text(v) => SqlValue::Text(v),
+        sqlite3::Value::Blob(v) => SqlValue::Bytes(v),
+        sqlite3::Value::Real(v) => {
+            return Err(DbError::new(
+                DbErrorKind::Conversion,
+                format!("unexpected REAL column {v}"),
+            ));
+        }
+    })
+}
+
+impl SqliteDatabase {
+    fn run(&self, sql: &str, params: &[SqlValue]) -> Result<sqlite3::QueryResult, DbError> {
+        self.0
+            .execute(&numbered_to_sqlite(sql), &sqlite_params(params))
+            .map_err(sqlite_error)
+    }
+}
+
+impl Database for SqliteDatabase {
+    fn dialect(&self) -> Dialect {
+        Dialect::Sqlite
+    }
+
+    fn execute(&self, sql: &str, params: &[SqlValue]) -> Result<u64, DbError> {
+        self.run(sql, params)?;
+        Ok(self.0.changes())
+    }
+
+    fn query(&self, sql: &str, params: &[SqlValue]) -> Result<Vec<Row>, DbError> {
+        self.run(sql, params)?
+            .rows
+            .into_iter()
+            .map(|row| {
+                row.values
+                    .into_iter()
+                    .map(sqlite_value)
+                    .collect::<Result<_, _>>()
+                    .map(Row)
+            })
+            .collect()
+    }
+}
+
+impl Database for AnyDatabase {
+    fn dialect(&self) -> Dialect {
+        match self {
+            Self::Pg(db) => db.dialect(),
+            Self::Sqlite(db) => db.dialect(),
+        }
+    }
+
+    fn execute(&self, sql: &str, params: &[SqlValue]) -> Result<u64, DbError> {
+        match self {
+            Self::Pg(db) => db.execute(sql, params),
+            Self::Sqlite(db) => db.execute(sql, params),
+        }
+    }
+
+    fn query(&self, sql: &str, params: &[SqlValue]) -> Result<Vec<Row>, DbError> {
+        match self {
+            Self::Pg(db) => db.query(sql, params),
+            Self::Sqlite(db) => db.query(sql, params),
+        }
+    }
+}
