@@ -74,6 +74,17 @@ impl FieldErrors {
     }
 }
 
+/// One product a stock reservation could not satisfy, as listed by an `out-of-stock` problem.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct StockShortage {
+    /// The product's id.
+    pub product_id: String,
+    /// How many units the request asked for.
+    pub requested: u32,
+    /// How many units are available now (0 for a product that is gone or inactive).
+    pub available: u32,
+}
+
 /// Opaque cause of a 5xx, kept for the log line and never rendered.
 pub type Cause = Box<dyn std::error::Error + Send + Sync + 'static>;
 
@@ -115,6 +126,13 @@ pub enum ApiError {
     /// 401: an internal route was called without a valid service credential.
     #[error("invalid service credential")]
     InvalidServiceCredential,
+    /// 400: a route that must be idempotent was called without an `Idempotency-Key` header (or
+    /// with one that is empty, longer than 255 characters or not visible ASCII).
+    #[error("idempotency key required")]
+    IdempotencyKeyRequired,
+    /// 402: the payment provider declined the payment.
+    #[error("payment declined")]
+    PaymentDeclined,
     /// 403: authenticated but lacking the role for this operation.
     #[error("forbidden")]
     Forbidden,
@@ -133,6 +151,15 @@ pub enum ApiError {
         /// Which state conflicts; safe to show.
         detail: String,
     },
+    /// 409: the request needs more stock than is available; lists every short product.
+    #[error("out of stock")]
+    OutOfStock {
+        /// Every product that could not be reserved in full.
+        items: Vec<StockShortage>,
+    },
+    /// 409: a request with the same `Idempotency-Key` is still being processed.
+    #[error("idempotency key in use")]
+    IdempotencyKeyInUse,
     /// 413: the body is larger than the route accepts.
     #[error("payload too large")]
     PayloadTooLarge {
@@ -148,6 +175,9 @@ pub enum ApiError {
         /// Every bad field.
         errors: Vec<FieldError>,
     },
+    /// 422: the `Idempotency-Key` was already used with a different request body.
+    #[error("idempotency key reused with a different request")]
+    IdempotencyKeyReused,
     /// 429: too many attempts; retry after the given number of seconds.
     #[error("too many requests")]
     TooManyRequests {
@@ -189,6 +219,9 @@ pub struct Problem {
     /// Field errors, for `validation-failed`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub errors: Option<Vec<FieldError>>,
+    /// The short products, for `out-of-stock`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub items: Option<Vec<StockShortage>>,
 }
 
 impl ApiError {
@@ -216,19 +249,23 @@ impl ApiError {
     /// HTTP status code.
     pub fn status(&self) -> u16 {
         match self {
-            Self::MalformedBody { .. } | Self::InvalidCursor | Self::BadRequest { .. } => 400,
+            Self::MalformedBody { .. }
+            | Self::InvalidCursor
+            | Self::BadRequest { .. }
+            | Self::IdempotencyKeyRequired => 400,
             Self::Unauthenticated
             | Self::InvalidToken { .. }
             | Self::InvalidCredentials
             | Self::InvalidRefreshToken
             | Self::InvalidServiceCredential => 401,
+            Self::PaymentDeclined => 402,
             Self::Forbidden => 403,
             Self::NotFound => 404,
             Self::MethodNotAllowed { .. } => 405,
-            Self::Conflict { .. } => 409,
+            Self::Conflict { .. } | Self::OutOfStock { .. } | Self::IdempotencyKeyInUse => 409,
             Self::PayloadTooLarge { .. } => 413,
             Self::UnsupportedMediaType => 415,
-            Self::Validation { .. } => 422,
+            Self::Validation { .. } | Self::IdempotencyKeyReused => 422,
             Self::TooManyRequests { .. } => 429,
             Self::Internal { .. } => 500,
             Self::ServiceUnavailable { .. } => 503,
@@ -246,10 +283,15 @@ impl ApiError {
             Self::InvalidCredentials => "invalid-credentials",
             Self::InvalidRefreshToken => "invalid-refresh-token",
             Self::InvalidServiceCredential => "invalid-service-credential",
+            Self::IdempotencyKeyRequired => "idempotency-key-required",
+            Self::PaymentDeclined => "payment-declined",
             Self::Forbidden => "forbidden",
             Self::NotFound => "not-found",
             Self::MethodNotAllowed { .. } => "method-not-allowed",
             Self::Conflict { .. } => "conflict",
+            Self::OutOfStock { .. } => "out-of-stock",
+            Self::IdempotencyKeyInUse => "idempotency-key-in-use",
+            Self::IdempotencyKeyReused => "idempotency-key-reused",
             Self::PayloadTooLarge { .. } => "payload-too-large",
             Self::UnsupportedMediaType => "unsupported-media-type",
             Self::Validation { .. } => "validation-failed",
@@ -269,10 +311,15 @@ impl ApiError {
             Self::InvalidCredentials => "Invalid credentials",
             Self::InvalidRefreshToken => "Invalid refresh token",
             Self::InvalidServiceCredential => "Invalid service credential",
+            Self::IdempotencyKeyRequired => "Idempotency key required",
+            Self::PaymentDeclined => "Payment declined",
             Self::Forbidden => "Forbidden",
             Self::NotFound => "Not found",
             Self::MethodNotAllowed { .. } => "Method not allowed",
             Self::Conflict { .. } => "Conflict",
+            Self::OutOfStock { .. } => "Out of stock",
+            Self::IdempotencyKeyInUse => "Idempotency key in use",
+            Self::IdempotencyKeyReused => "Idempotency key reused",
             Self::PayloadTooLarge { .. } => "Payload too large",
             Self::UnsupportedMediaType => "Unsupported media type",
             Self::Validation { .. } => "Validation failed",
@@ -293,12 +340,26 @@ impl ApiError {
                 "The refresh token is unknown, expired, spent or revoked; sign in again.".into()
             }
             Self::InvalidServiceCredential => "This route needs a valid service credential.".into(),
+            Self::IdempotencyKeyRequired => {
+                "This route needs an Idempotency-Key header of 1 to 255 visible ASCII characters."
+                    .into()
+            }
+            Self::PaymentDeclined => "The payment was declined; try another payment method.".into(),
             Self::Forbidden => "You may not perform this operation.".into(),
             Self::NotFound => "The resource does not exist.".into(),
             Self::MethodNotAllowed { allow } => {
                 format!("This route accepts: {}.", allow.join(", "))
             }
             Self::Conflict { detail } => detail.clone(),
+            Self::OutOfStock { items } => {
+                format!("{} product(s) do not have enough stock.", items.len())
+            }
+            Self::IdempotencyKeyInUse => {
+                "A request with this Idempotency-Key is still being processed; retry later.".into()
+            }
+            Self::IdempotencyKeyReused => {
+                "This Idempotency-Key was already used with a different request.".into()
+            }
             Self::PayloadTooLarge { limit } => format!("The body exceeds {limit} bytes."),
             Self::UnsupportedMediaType => "The body must be application/json.".into(),
             Self::Validation { errors } => format!("{} field(s) are invalid.", errors.len()),
@@ -322,7 +383,9 @@ impl ApiError {
             Self::TooManyRequests { retry_after_secs } => {
                 vec![("retry-after", retry_after_secs.to_string())]
             }
-            Self::ServiceUnavailable { .. } => vec![("retry-after", "1".to_owned())],
+            Self::ServiceUnavailable { .. } | Self::IdempotencyKeyInUse => {
+                vec![("retry-after", "1".to_owned())]
+            }
             _ => Vec::new(),
         }
     }
@@ -338,6 +401,10 @@ impl ApiError {
             request_id: request_id.to_owned(),
             errors: match self {
                 Self::Validation { errors } => Some(errors.clone()),
+                _ => None,
+            },
+            items: match self {
+                Self::OutOfStock { items } => Some(items.clone()),
                 _ => None,
             },
         }
@@ -405,9 +472,40 @@ mod tests {
     }
 
     #[test]
+    fn out_of_stock_lists_every_short_product() {
+        let err = ApiError::OutOfStock {
+            items: vec![StockShortage {
+                product_id: "p1".into(),
+                requested: 3,
+                available: 1,
+            }],
+        };
+        assert_eq!(err.status(), 409);
+        let json = serde_json::to_value(err.to_problem("/v1/orders", "r")).unwrap();
+        assert_eq!(json["type"], "https://shopnow.dev/problems/out-of-stock");
+        assert_eq!(json["items"][0]["product_id"], "p1");
+        assert_eq!(json["items"][0]["available"], 1);
+        assert!(json.get("errors").is_none());
+    }
+
+    #[test]
+    fn idempotency_and_payment_problems_have_their_statuses() {
+        assert_eq!(ApiError::IdempotencyKeyRequired.status(), 400);
+        assert_eq!(ApiError::PaymentDeclined.status(), 402);
+        assert_eq!(ApiError::IdempotencyKeyInUse.status(), 409);
+        assert_eq!(
+            ApiError::IdempotencyKeyInUse.headers(),
+            vec![("retry-after", "1".to_owned())]
+        );
+        assert_eq!(ApiError::IdempotencyKeyReused.status(), 422);
+        assert_eq!(ApiError::PaymentDeclined.slug(), "payment-declined");
+    }
+
+    #[test]
     fn problem_omits_errors_outside_validation() {
         let json = serde_json::to_value(ApiError::NotFound.to_problem("/x", "r")).unwrap();
         assert!(json.get("errors").is_none());
+        assert!(json.get("items").is_none());
         assert_eq!(json["type"], "https://shopnow.dev/problems/not-found");
         assert_eq!(json["request_id"], "r");
     }

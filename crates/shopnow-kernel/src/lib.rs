@@ -9,12 +9,14 @@ pub mod http;
 pub mod ids;
 pub mod json;
 pub mod kv;
+pub mod outbound;
 pub mod pagination;
 pub mod request_id;
 pub mod secret;
 pub mod service_auth;
 pub mod sql;
+pub mod time;
 
-pub use error::{ApiError, FieldError, FieldErrors};
+pub use error::{ApiError, FieldError, FieldErrors, StockShortage};
 pub use request_id::RequestId;
 pub use secret::Secret;

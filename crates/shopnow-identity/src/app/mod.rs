@@ -1,0 +1,81 @@
+//! Identity use cases, one file per operation, each taking the ports it needs.
+
+pub mod change_password;
+pub mod erase_account;
+pub mod get_user;
+pub mod refresh;
+pub mod register;
+pub mod sign_in;
+pub mod sign_out;
+pub mod update_profile;
+
+use shopnow_kernel::Secret;
+use shopnow_kernel::auth::{AccessClaims, Roles};
+
+use crate::IdentityError;
+use crate::domain::audit::{AuditEvent, AuditRecord};
+use crate::domain::session::{ACCESS_TTL_SECS, NewRefreshToken, REFRESH_TTL_MS, RefreshToken};
+use crate::ports::Ports;
+
+/// Tokens returned by sign-in and refresh.
+#[derive(Debug)]
+pub struct TokenPair {
+    /// Signed EdDSA access token.
+    pub access_token: Secret<String>,
+    /// Access-token lifetime in seconds.
+    pub expires_in: u64,
+    /// New refresh token (shown once).
+    pub refresh_token: RefreshToken,
+}
+
+/// Signs an access token for `user_id` with `roles` now.
+fn access_token(
+    ports: &Ports<'_>,
+    user_id: &str,
+    roles: &Roles,
+) -> Result<Secret<String>, IdentityError> {
+    let jti = ports.ids.new_id()?;
+    ports
+        .tokens
+        .sign(&AccessClaims {
+            subject: user_id,
+            roles,
+            token_id: &jti,
+            issued_at_ms: ports.clock.now_ms(),
+            ttl_secs: ACCESS_TTL_SECS,
+        })
+        .map(Secret::new)
+        .map_err(|e| IdentityError::Signing(e.log_chain()))
+}
+
+/// A fresh refresh token for `family_id`, and the row that stores its hash.
+fn new_refresh_token(
+    ports: &Ports<'_>,
+    family_id: &str,
+    user_id: &str,
+) -> Result<(RefreshToken, NewRefreshToken), IdentityError> {
+    let mut bytes = [0u8; 32];
+    ports.random.fill(&mut bytes)?;
+    let token = RefreshToken::from_random(&bytes);
+    let now = ports.clock.now_ms();
+    let row = NewRefreshToken {
+        token_hash: token.hash(),
+        family_id: family_id.to_owned(),
+        user_id: user_id.to_owned(),
+        issued_at_ms: now,
+        expires_at_ms: now.saturating_add(REFRESH_TTL_MS),
+    };
+    Ok((token, row))
+}
+
+/// Appends an audit record for this request.
+fn audit(ports: &Ports<'_>, event: AuditEvent, user_id: Option<&str>) -> Result<(), IdentityError> {
+    ports.audit.record(&AuditRecord {
+        id: ports.ids.new_id()?,
+        occurred_at_ms: ports.clock.now_ms(),
+        event,
+        user_id: user_id.map(str::to_owned),
+        request_id: ports.request_id.to_owned(),
+    })?;
+    Ok(())
+}
