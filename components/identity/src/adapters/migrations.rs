@@ -1,0 +1,78 @@
+//! Identity's schema, as numbered migrations embedded in the component. Portable SQL: TEXT
+//! UUIDv7 ids, BIGINT epoch-millisecond timestamps, no booleans. Applied by the repository when
+//! a statement finds the schema missing, and explicitly before production rollouts.
+
+use shopnow_kernel::sql::{Migration, Statement};
+
+/// All identity migrations, oldest first.
+pub const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "users",
+        statements: &[
+            Statement::Portable(
+                "CREATE TABLE IF NOT EXISTS users (\
+                 id TEXT PRIMARY KEY, \
+                 email TEXT NOT NULL, \
+                 email_normalized TEXT NOT NULL, \
+                 display_name TEXT NOT NULL, \
+                 password_hash TEXT NOT NULL, \
+                 roles TEXT NOT NULL, \
+                 created_at BIGINT NOT NULL, \
+                 updated_at BIGINT NOT NULL, \
+                 erased_at BIGINT)",
+            ),
+            Statement::Portable(
+                "CREATE UNIQUE INDEX IF NOT EXISTS users_email_normalized_key \
+                 ON users (email_normalized)",
+            ),
+        ],
+    },
+    Migration {
+        version: 2,
+        name: "refresh_tokens",
+        statements: &[
+            Statement::Portable(
+                "CREATE TABLE IF NOT EXISTS refresh_token_families (\
+                 id TEXT PRIMARY KEY, \
+                 user_id TEXT NOT NULL REFERENCES users (id), \
+                 created_at BIGINT NOT NULL, \
+                 revoked_at BIGINT)",
+            ),
+            Statement::Portable(
+                "CREATE INDEX IF NOT EXISTS refresh_token_families_user_idx \
+                 ON refresh_token_families (user_id)",
+            ),
+            Statement::Portable(
+                "CREATE TABLE IF NOT EXISTS refresh_tokens (\
+                 token_hash TEXT PRIMARY KEY, \
+                 family_id TEXT NOT NULL REFERENCES refresh_token_families (id), \
+                 user_id TEXT NOT NULL, \
+                 issued_at BIGINT NOT NULL, \
+                 expires_at BIGINT NOT NULL, \
+                 spent_at BIGINT)",
+            ),
+            Statement::Portable(
+                "CREATE INDEX IF NOT EXISTS refresh_tokens_family_idx \
+                 ON refresh_tokens (family_id)",
+            ),
+        ],
+    },
+    Migration {
+        version: 3,
+        name: "audit_log",
+        statements: &[
+            Statement::Portable(
+                "CREATE TABLE IF NOT EXISTS audit_log (\
+                 id TEXT PRIMARY KEY, \
+                 occurred_at BIGINT NOT NULL, \
+                 event TEXT NOT NULL, \
+                 user_id TEXT, \
+                 request_id TEXT NOT NULL)",
+            ),
+            Statement::Portable(
+                "CREATE INDEX IF NOT EXISTS audit_log_user_idx ON audit_log (user_id, occurred_at)",
+            ),
+        ],
+    },
+];

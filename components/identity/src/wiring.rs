@@ -1,0 +1,70 @@
+//! Builds the use cases' ports from Spin adapters for one request.
+
+use shopnow_identity::IdentityError;
+use shopnow_identity::password_hashing::Argon2idHasher;
+use shopnow_identity::ports::Ports;
+use shopnow_kernel::ApiError;
+use shopnow_kernel::auth::Principal;
+use shopnow_kernel::http::HttpRequest;
+use shopnow_kernel::ids::{Clock as _, UuidV7Ids};
+use shopnow_spin::{AnyDatabase, HostRandom, SystemClock};
+
+use crate::adapters::kv_throttle::KvThrottle;
+use crate::adapters::sql_repository::SqlIdentityRepository;
+use crate::settings::{STORE_LABEL, Settings};
+
+/// Per-request application state.
+pub struct App {
+    /// Configuration.
+    pub settings: Settings,
+}
+
+impl App {
+    /// Reads the configuration.
+    ///
+    /// # Errors
+    /// As [`Settings::from_variables`].
+    pub fn from_variables() -> Result<Self, ApiError> {
+        Ok(Self {
+            settings: Settings::from_variables()?,
+        })
+    }
+
+    /// Verifies the bearer token of `request`.
+    ///
+    /// # Errors
+    /// 401 `unauthenticated` without a bearer token, 401 `invalid-token` for a bad one.
+    pub fn authenticate(&self, request: &HttpRequest) -> Result<Principal, ApiError> {
+        let token = request.bearer_token()?;
+        self.settings.verifier.verify(token, SystemClock.now_ms())
+    }
+
+    /// Opens the database and key-value store and runs `use_case` with the ports.
+    ///
+    /// # Errors
+    /// 503 when the database cannot be opened; the use case's error mapped to [`ApiError`].
+    pub fn run<T>(
+        &self,
+        request: &HttpRequest,
+        use_case: impl FnOnce(&Ports<'_>) -> Result<T, IdentityError>,
+    ) -> Result<T, ApiError> {
+        let db = AnyDatabase::open(&self.settings.database_url, STORE_LABEL)?;
+        let repository = SqlIdentityRepository::new(&db, &SystemClock);
+        let throttle = KvThrottle::new(STORE_LABEL);
+        let ids = UuidV7Ids::new(SystemClock, HostRandom);
+        let hasher = Argon2idHasher::default();
+        let ports = Ports {
+            users: &repository,
+            sessions: &repository,
+            audit: &repository,
+            throttle: &throttle,
+            hasher: &hasher,
+            clock: &SystemClock,
+            ids: &ids,
+            random: &HostRandom,
+            tokens: &self.settings.signer,
+            request_id: request.request_id.as_str(),
+        };
+        use_case(&ports).map_err(ApiError::from)
+    }
+}
