@@ -11,13 +11,13 @@ use crate::ports::Ports;
 /// # Errors
 /// Storage failures only.
 pub fn sign_out(ports: &Ports<'_>, presented: &RefreshToken) -> Result<(), IdentityError> {
-    if let Some(record) = ports.sessions.find(&presented.hash())? {
-        if record.family_revoked_at_ms.is_none() {
-            ports
-                .sessions
-                .revoke_family(&record.family_id, ports.clock.now_ms())?;
-            super::audit(ports, AuditEvent::SignedOut, Some(&record.user_id))?;
-        }
+    if let Some(record) = ports.sessions.find(&presented.hash())?
+        && record.family_revoked_at_ms.is_none()
+    {
+        ports
+            .sessions
+            .revoke_family(&record.family_id, ports.clock.now_ms())?;
+        super::audit(ports, AuditEvent::SignedOut, Some(&record.user_id))?;
     }
     Ok(())
 }
