@@ -160,6 +160,12 @@ pub enum ApiError {
     /// 409: a request with the same `Idempotency-Key` is still being processed.
     #[error("idempotency key in use")]
     IdempotencyKeyInUse,
+    /// 412: the `If-Match` precondition does not match the current representation.
+    #[error("precondition failed")]
+    PreconditionFailed,
+    /// 428: the route changes a resource only under `If-Match`, and none was sent.
+    #[error("precondition required")]
+    PreconditionRequired,
     /// 413: the body is larger than the route accepts.
     #[error("payload too large")]
     PayloadTooLarge {
@@ -263,6 +269,8 @@ impl ApiError {
             Self::NotFound => 404,
             Self::MethodNotAllowed { .. } => 405,
             Self::Conflict { .. } | Self::OutOfStock { .. } | Self::IdempotencyKeyInUse => 409,
+            Self::PreconditionFailed => 412,
+            Self::PreconditionRequired => 428,
             Self::PayloadTooLarge { .. } => 413,
             Self::UnsupportedMediaType => 415,
             Self::Validation { .. } | Self::IdempotencyKeyReused => 422,
@@ -292,6 +300,8 @@ impl ApiError {
             Self::OutOfStock { .. } => "out-of-stock",
             Self::IdempotencyKeyInUse => "idempotency-key-in-use",
             Self::IdempotencyKeyReused => "idempotency-key-reused",
+            Self::PreconditionFailed => "precondition-failed",
+            Self::PreconditionRequired => "precondition-required",
             Self::PayloadTooLarge { .. } => "payload-too-large",
             Self::UnsupportedMediaType => "unsupported-media-type",
             Self::Validation { .. } => "validation-failed",
@@ -320,6 +330,8 @@ impl ApiError {
             Self::OutOfStock { .. } => "Out of stock",
             Self::IdempotencyKeyInUse => "Idempotency key in use",
             Self::IdempotencyKeyReused => "Idempotency key reused",
+            Self::PreconditionFailed => "Precondition failed",
+            Self::PreconditionRequired => "Precondition required",
             Self::PayloadTooLarge { .. } => "Payload too large",
             Self::UnsupportedMediaType => "Unsupported media type",
             Self::Validation { .. } => "Validation failed",
@@ -359,6 +371,12 @@ impl ApiError {
             }
             Self::IdempotencyKeyReused => {
                 "This Idempotency-Key was already used with a different request.".into()
+            }
+            Self::PreconditionFailed => {
+                "The resource changed since you read it; fetch it again and retry.".into()
+            }
+            Self::PreconditionRequired => {
+                "This change needs an If-Match header with the resource's current ETag.".into()
             }
             Self::PayloadTooLarge { limit } => format!("The body exceeds {limit} bytes."),
             Self::UnsupportedMediaType => "The body must be application/json.".into(),
@@ -499,6 +517,19 @@ mod tests {
         );
         assert_eq!(ApiError::IdempotencyKeyReused.status(), 422);
         assert_eq!(ApiError::PaymentDeclined.slug(), "payment-declined");
+    }
+
+    #[test]
+    fn preconditions_have_their_own_statuses_and_types() {
+        assert_eq!(ApiError::PreconditionFailed.status(), 412);
+        assert_eq!(ApiError::PreconditionRequired.status(), 428);
+        let json =
+            serde_json::to_value(ApiError::PreconditionRequired.to_problem("/x", "r")).unwrap();
+        assert_eq!(
+            json["type"],
+            "https://shopnow.dev/problems/precondition-required"
+        );
+        assert!(json.get("errors").is_none() && json.get("items").is_none());
     }
 
     #[test]
