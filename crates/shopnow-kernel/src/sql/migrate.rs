@@ -9,7 +9,7 @@
 use super::{Database, DbError, DbErrorKind, Dialect, SqlValue, transaction};
 
 /// `pg_advisory_xact_lock` key serialising concurrent migrators on PostgreSQL ("SHOPNOW").
-pub const MIGRATION_LOCK_KEY: i64 = 0x5348_4f50_4e4f_57;
+pub const MIGRATION_LOCK_KEY: i64 = 0x0053_484f_504e_4f57;
 
 /// One SQL statement of a migration, for both engines or one of them.
 #[derive(Debug, Clone, Copy)]
