@@ -1,6 +1,6 @@
 //! spin-sdk adapters shared by every ShopNow component: SQL (PostgreSQL via `pg4`, SQLite via
-//! `sqlite3`), key-value, configuration from Spin variables, host clock and randomness, and the
-//! request entry helper. Only components depend on this crate; pure crates never do, so native
+//! `sqlite3`), key-value, configuration from Spin variables, host clock and randomness, outbound
+//! HTTP with deadlines, and the request entry helper. Only components depend on this crate; pure crates never do, so native
 //! tests never call a Spin host function (which would abort the test binary).
 
 pub mod config;
@@ -8,9 +8,11 @@ pub mod db;
 pub mod entry;
 pub mod host;
 pub mod kv;
+pub mod outbound;
 
 pub use config::Config;
 pub use db::AnyDatabase;
 pub use entry::serve;
 pub use host::{HostRandom, SystemClock};
 pub use kv::SpinKv;
+pub use outbound::WasiHttpClient;
