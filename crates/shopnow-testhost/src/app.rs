@@ -92,8 +92,9 @@ impl App {
                 .components
                 .get(id)
                 .with_context(|| format!("unknown component `{id}`"))?;
-            let component = Self::load_component(&engine, &linker, &manifest, decl, &vars, &runtime)
-                .with_context(|| format!("cannot load component `{id}`"))?;
+            let component =
+                Self::load_component(&engine, &linker, &manifest, decl, &vars, &runtime)
+                    .with_context(|| format!("cannot load component `{id}`"))?;
             used_kv.extend(component.kv_stores.iter().cloned());
             used_sqlite.extend(component.sqlite_dbs.iter().cloned());
             components.insert(id.to_owned(), Arc::new(component));
@@ -144,14 +145,22 @@ impl App {
             anyhow::bail!(
                 "component file {} does not exist; build it with `{}` (in {})",
                 decl.source.display(),
-                build_hint(&decl.source),
+                decl.build_command
+                    .clone()
+                    .unwrap_or_else(|| build_hint(&decl.source)),
                 manifest.dir().display()
             );
         }
         let variables = decl
             .variables
             .iter()
-            .map(|(k, tpl)| Ok((k.clone(), vars.expand(tpl).with_context(|| format!("variable `{k}`"))?)))
+            .map(|(k, tpl)| {
+                Ok((
+                    k.clone(),
+                    vars.expand(tpl)
+                        .with_context(|| format!("variable `{k}`"))?,
+                ))
+            })
             .collect::<anyhow::Result<BTreeMap<_, _>>>()?;
         let hosts = decl
             .allowed_outbound_hosts

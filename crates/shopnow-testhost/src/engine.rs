@@ -13,7 +13,9 @@ use std::time::SystemTime;
 
 use anyhow::Context as _;
 use wasmtime::component::Component;
-use wasmtime::{Cache, CacheConfig, Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
+use wasmtime::{
+    Cache, CacheConfig, Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig,
+};
 
 /// Concurrent component instances the pooling allocator holds (requests in flight, including
 /// chained ones, across all hosts in the process).

@@ -99,9 +99,11 @@ impl KvBackend {
             Self::Sqlite(conn, store) => {
                 let store = store.clone();
                 with_sqlite(conn, move |c| {
-                    c.prepare_cached("SELECT value FROM spin_key_value WHERE store = ?1 AND key = ?2")?
-                        .query_row((&*store, &key), |r| r.get(0))
-                        .optional()
+                    c.prepare_cached(
+                        "SELECT value FROM spin_key_value WHERE store = ?1 AND key = ?2",
+                    )?
+                    .query_row((&*store, &key), |r| r.get(0))
+                    .optional()
                 })
                 .await
             }
@@ -181,7 +183,10 @@ impl InstanceState {
 impl Host for InstanceState {}
 
 impl HostStore for InstanceState {
-    async fn open(&mut self, label: String) -> wasmtime::Result<Result<Resource<KvStoreHandle>, Error>> {
+    async fn open(
+        &mut self,
+        label: String,
+    ) -> wasmtime::Result<Result<Resource<KvStoreHandle>, Error>> {
         if !self.component.kv_stores.contains(&label) {
             return Ok(Err(Error::AccessDenied));
         }
@@ -208,15 +213,26 @@ impl HostStore for InstanceState {
         Ok(self.kv(&store)?.set(key, value).await)
     }
 
-    async fn delete(&mut self, store: Resource<KvStoreHandle>, key: String) -> wasmtime::Result<Result<(), Error>> {
+    async fn delete(
+        &mut self,
+        store: Resource<KvStoreHandle>,
+        key: String,
+    ) -> wasmtime::Result<Result<(), Error>> {
         Ok(self.kv(&store)?.delete(key).await)
     }
 
-    async fn exists(&mut self, store: Resource<KvStoreHandle>, key: String) -> wasmtime::Result<Result<bool, Error>> {
+    async fn exists(
+        &mut self,
+        store: Resource<KvStoreHandle>,
+        key: String,
+    ) -> wasmtime::Result<Result<bool, Error>> {
         Ok(self.kv(&store)?.exists(key).await)
     }
 
-    async fn get_keys(&mut self, store: Resource<KvStoreHandle>) -> wasmtime::Result<Result<Vec<String>, Error>> {
+    async fn get_keys(
+        &mut self,
+        store: Resource<KvStoreHandle>,
+    ) -> wasmtime::Result<Result<Vec<String>, Error>> {
         Ok(self.kv(&store)?.get_keys().await)
     }
 

@@ -66,6 +66,8 @@ pub struct ComponentDecl {
     pub sqlite_databases: Vec<String>,
     /// `[component.<id>.variables]`: name to template.
     pub variables: BTreeMap<String, String>,
+    /// `[component.<id>.build] command`, if any (not run; quoted when the `.wasm` is missing).
+    pub build_command: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -98,6 +100,14 @@ struct RawComponent {
     sqlite_databases: Vec<String>,
     #[serde(default)]
     variables: BTreeMap<String, String>,
+    #[serde(default)]
+    build: Option<RawBuild>,
+}
+
+#[derive(Deserialize)]
+struct RawBuild {
+    #[serde(default)]
+    command: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -139,7 +149,9 @@ impl Manifest {
                 ),
             };
             if c.allowed_http_hosts.is_some() {
-                bail!("component `{id}`: `allowed_http_hosts` is not supported; use `allowed_outbound_hosts`");
+                bail!(
+                    "component `{id}`: `allowed_http_hosts` is not supported; use `allowed_outbound_hosts`"
+                );
             }
             for name in c.variables.keys() {
                 validate_variable_name(name)
@@ -154,6 +166,7 @@ impl Manifest {
                     key_value_stores: c.key_value_stores,
                     sqlite_databases: c.sqlite_databases,
                     variables: c.variables,
+                    build_command: c.build.and_then(|b| b.command),
                 },
             );
         }
@@ -166,7 +179,9 @@ impl Manifest {
                 let t: RawHttpTrigger = t.try_into().context("invalid [[trigger.http]]")?;
                 let component = match t.component {
                     toml::Value::String(s) => s,
-                    _ => bail!("[[trigger.http]]: inline components are not supported; name a [component.<id>]"),
+                    _ => bail!(
+                        "[[trigger.http]]: inline components are not supported; name a [component.<id>]"
+                    ),
                 };
                 if !components.contains_key(&component) {
                     bail!("[[trigger.http]] names unknown component `{component}`");
@@ -177,7 +192,9 @@ impl Manifest {
                         if tbl.get("private").and_then(toml::Value::as_bool) == Some(true) {
                             None
                         } else {
-                            bail!("route must be a string pattern or '{{ private = true }}': component '{component}'");
+                            bail!(
+                                "route must be a string pattern or '{{ private = true }}': component '{component}'"
+                            );
                         }
                     }
                     _ => bail!("component `{component}`: invalid route"),
@@ -255,7 +272,10 @@ source = "web.wasm"
         assert_eq!(m.http_triggers[1].route, None);
         assert_eq!(m.components["web"].source, Path::new("/app/web.wasm"));
         assert!(m.variables["token"].required);
-        assert_eq!(m.components["web"].variables["message"], "{{ greeting }} there");
+        assert_eq!(
+            m.components["web"].variables["message"],
+            "{{ greeting }} there"
+        );
     }
 
     #[test]

@@ -100,14 +100,19 @@ impl AllowedHost {
         };
         let port_p = if port.is_empty() {
             PortPattern::Port(well_known_port(scheme).with_context(|| {
-                format!("{url:?}: no port was given and the scheme {scheme:?} has no well-known port")
+                format!(
+                    "{url:?}: no port was given and the scheme {scheme:?} has no well-known port"
+                )
             })?)
         } else if port == "*" {
             PortPattern::Any
         } else if let Some((start, end)) = port.split_once("..") {
             PortPattern::Range(
-                start.parse().with_context(|| format!("{url:?}: bad port range"))?,
-                end.parse().with_context(|| format!("{url:?}: bad port range"))?,
+                start
+                    .parse()
+                    .with_context(|| format!("{url:?}: bad port range"))?,
+                end.parse()
+                    .with_context(|| format!("{url:?}: bad port range"))?,
             )
         } else {
             PortPattern::Port(port.parse().with_context(|| format!("{url:?}: bad port"))?)
@@ -145,8 +150,7 @@ impl AllowedHost {
 impl AllowedHosts {
     /// Parses a component's (already template-expanded) entries.
     pub(crate) fn parse(entries: &[String]) -> anyhow::Result<Self> {
-        if entries.len() == 1 && entries.first().map(String::as_str) == Some("insecure:allow-all")
-        {
+        if entries.len() == 1 && entries.first().map(String::as_str) == Some("insecure:allow-all") {
             bail!("'insecure:allow-all' is not allowed - use '*://*:*' instead");
         }
         let hosts = entries
@@ -216,7 +220,12 @@ mod tests {
 
     #[test]
     fn rejects_malformed_entries() {
-        for bad in ["example.com", "http://exa*mple.com", "http://a.com/path", "*"] {
+        for bad in [
+            "example.com",
+            "http://exa*mple.com",
+            "http://a.com/path",
+            "*",
+        ] {
             assert!(AllowedHost::parse(bad).is_err(), "{bad}");
         }
     }

@@ -108,7 +108,11 @@ fn query_failed(e: tokio_postgres::Error) -> Error {
 struct PgNull;
 
 impl ToSql for PgNull {
-    fn to_sql(&self, _: &Type, _: &mut BytesMut) -> Result<IsNull, Box<dyn StdError + Sync + Send>> {
+    fn to_sql(
+        &self,
+        _: &Type,
+        _: &mut BytesMut,
+    ) -> Result<IsNull, Box<dyn StdError + Sync + Send>> {
         Ok(IsNull::Yes)
     }
     fn accepts(_: &Type) -> bool {
@@ -122,7 +126,11 @@ impl ToSql for PgNull {
 struct PgInterval(Interval);
 
 impl ToSql for PgInterval {
-    fn to_sql(&self, _: &Type, out: &mut BytesMut) -> Result<IsNull, Box<dyn StdError + Sync + Send>> {
+    fn to_sql(
+        &self,
+        _: &Type,
+        out: &mut BytesMut,
+    ) -> Result<IsNull, Box<dyn StdError + Sync + Send>> {
         out.extend_from_slice(&self.0.micros.to_be_bytes());
         out.extend_from_slice(&self.0.days.to_be_bytes());
         out.extend_from_slice(&self.0.months.to_be_bytes());
@@ -203,7 +211,8 @@ fn to_sql_param(value: ParameterValue) -> anyhow::Result<SqlParam> {
                 .with_context(|| format!("invalid JSON {}", String::from_utf8_lossy(&v)))?,
         ),
         ParameterValue::Decimal(v) => Box::new(
-            rust_decimal::Decimal::from_str_exact(&v).with_context(|| format!("invalid decimal {v}"))?,
+            rust_decimal::Decimal::from_str_exact(&v)
+                .with_context(|| format!("invalid decimal {v}"))?,
         ),
         ParameterValue::ArrayInt32(v) => Box::new(v),
         ParameterValue::ArrayInt64(v) => Box::new(v),
@@ -221,7 +230,9 @@ fn to_sql_param(value: ParameterValue) -> anyhow::Result<SqlParam> {
         ),
         ParameterValue::Interval(v) => Box::new(PgInterval(v)),
         ParameterValue::DbNull => Box::new(PgNull),
-        ParameterValue::RangeInt32(_) | ParameterValue::RangeInt64(_) | ParameterValue::RangeDecimal(_) => {
+        ParameterValue::RangeInt32(_)
+        | ParameterValue::RangeInt64(_)
+        | ParameterValue::RangeDecimal(_) => {
             anyhow::bail!("range parameters are not supported by the test host")
         }
     })
@@ -257,7 +268,11 @@ fn data_type(t: &Type) -> DbDataType {
     }
 }
 
-fn get<'a, T: FromSql<'a>>(row: &'a Row, i: usize, f: impl FnOnce(T) -> DbValue) -> anyhow::Result<DbValue> {
+fn get<'a, T: FromSql<'a>>(
+    row: &'a Row,
+    i: usize,
+    f: impl FnOnce(T) -> DbValue,
+) -> anyhow::Result<DbValue> {
     Ok(row.try_get::<_, Option<T>>(i)?.map_or(DbValue::DbNull, f))
 }
 
@@ -292,7 +307,9 @@ fn convert_entry(row: &Row, i: usize) -> anyhow::Result<DbValue> {
         Type::INT8 => get(row, i, DbValue::Int64),
         Type::TEXT | Type::VARCHAR | Type::BPCHAR => get(row, i, DbValue::Str),
         Type::TIMESTAMP => get(row, i, datetime),
-        Type::TIMESTAMPTZ => get(row, i, |v: chrono::DateTime<chrono::Utc>| datetime(v.naive_utc())),
+        Type::TIMESTAMPTZ => get(row, i, |v: chrono::DateTime<chrono::Utc>| {
+            datetime(v.naive_utc())
+        }),
         Type::DATE => get(row, i, |v: chrono::NaiveDate| {
             DbValue::Date((
                 v.year(),
@@ -316,13 +333,17 @@ fn convert_entry(row: &Row, i: usize) -> anyhow::Result<DbValue> {
                 None => DbValue::DbNull,
             })
         }
-        Type::NUMERIC => get(row, i, |v: rust_decimal::Decimal| DbValue::Decimal(v.to_string())),
+        Type::NUMERIC => get(row, i, |v: rust_decimal::Decimal| {
+            DbValue::Decimal(v.to_string())
+        }),
         Type::INT4_ARRAY => get(row, i, DbValue::ArrayInt32),
         Type::INT8_ARRAY => get(row, i, DbValue::ArrayInt64),
         Type::NUMERIC_ARRAY => get(row, i, |v: Vec<Option<rust_decimal::Decimal>>| {
             DbValue::ArrayDecimal(v.into_iter().map(|d| d.map(|d| d.to_string())).collect())
         }),
-        Type::TEXT_ARRAY | Type::VARCHAR_ARRAY | Type::BPCHAR_ARRAY => get(row, i, DbValue::ArrayStr),
+        Type::TEXT_ARRAY | Type::VARCHAR_ARRAY | Type::BPCHAR_ARRAY => {
+            get(row, i, DbValue::ArrayStr)
+        }
         Type::INTERVAL => get(row, i, |v: PgInterval| DbValue::Interval(v.0)),
         _ => get(row, i, |v: Other| DbValue::Unsupported(v.0)),
     }
@@ -343,12 +364,20 @@ fn statement_kind(statement: &str) -> Option<bool> {
 }
 
 impl InstanceState {
-    fn pg(&mut self, c: &Resource<PgConnection>, statement: &str) -> wasmtime::Result<Option<&mut PgConnection>> {
+    fn pg(
+        &mut self,
+        c: &Resource<PgConnection>,
+        statement: &str,
+    ) -> wasmtime::Result<Option<&mut PgConnection>> {
         let conn = self.table.get_mut(c)?;
         if let Some(tx) = statement_kind(statement) {
             conn.in_transaction = tx;
         }
-        Ok(if conn.client.is_some() { Some(conn) } else { None })
+        Ok(if conn.client.is_some() {
+            Some(conn)
+        } else {
+            None
+        })
     }
 }
 
@@ -361,16 +390,26 @@ fn params(params: Vec<ParameterValue>) -> Result<Vec<SqlParam>, Error> {
 }
 
 fn refs(params: &[SqlParam]) -> Vec<&(dyn ToSql + Sync)> {
-    params.iter().map(|p| p.as_ref() as &(dyn ToSql + Sync)).collect()
+    params
+        .iter()
+        .map(|p| p.as_ref() as &(dyn ToSql + Sync))
+        .collect()
 }
 
 impl Host for InstanceState {}
 
 impl HostConnection for InstanceState {
-    async fn open(&mut self, address: String) -> wasmtime::Result<Result<Resource<PgConnection>, Error>> {
+    async fn open(
+        &mut self,
+        address: String,
+    ) -> wasmtime::Result<Result<Resource<PgConnection>, Error>> {
         let config: tokio_postgres::Config = match address.parse() {
             Ok(c) => c,
-            Err(e) => return Ok(Err(Error::ConnectionFailed(format!("invalid address: {e}")))),
+            Err(e) => {
+                return Ok(Err(Error::ConnectionFailed(format!(
+                    "invalid address: {e}"
+                ))));
+            }
         };
         let ports = config.get_ports();
         let allowed = !config.get_hosts().is_empty()
@@ -378,7 +417,9 @@ impl HostConnection for InstanceState {
                 let port = ports.get(i).or(ports.first()).copied().unwrap_or(5432);
                 match h {
                     tokio_postgres::config::Host::Tcp(host) => {
-                        self.component.allowed_hosts.allows("postgres", host, Some(port))
+                        self.component
+                            .allowed_hosts
+                            .allows("postgres", host, Some(port))
                     }
                     #[cfg(unix)]
                     tokio_postgres::config::Host::Unix(_) => false,

@@ -166,7 +166,9 @@ impl Router {
     /// A specificity key, or `None` when `route` doesn't match: per segment 3 (exact) or 2
     /// (parameter), then 4 for the end of an exact route or 1 for a wildcard.
     fn rank(route: &Route, parts: &[&str]) -> Option<Vec<u8>> {
-        if parts.len() < route.segments.len() || (!route.wildcard && parts.len() != route.segments.len()) {
+        if parts.len() < route.segments.len()
+            || (!route.wildcard && parts.len() != route.segments.len())
+        {
             return None;
         }
         let mut rank = Vec::with_capacity(route.segments.len() + 1);
@@ -210,7 +212,10 @@ impl RouteMatch {
             ),
             ("spin-matched-route".to_owned(), self.based_route.clone()),
             ("spin-base-path".to_owned(), "/".to_owned()),
-            ("spin-raw-component-route".to_owned(), self.raw_route.clone()),
+            (
+                "spin-raw-component-route".to_owned(),
+                self.raw_route.clone(),
+            ),
             (
                 "spin-component-route".to_owned(),
                 self.raw_route
@@ -271,7 +276,11 @@ mod tests {
 
     #[test]
     fn params_are_captured_and_rank_between_exact_and_wildcard() {
-        let r = router(&[("w", "/users/..."), ("p", "/users/:id"), ("me", "/users/me")]);
+        let r = router(&[
+            ("w", "/users/..."),
+            ("p", "/users/:id"),
+            ("me", "/users/me"),
+        ]);
         let m = r.route("/users/42").unwrap();
         assert_eq!(m.component, "p");
         assert_eq!(m.params, vec![("id".to_owned(), "42".to_owned())]);

@@ -179,6 +179,12 @@ path = ":memory:"
 
     #[test]
     fn unknown_type_fails() {
-        assert!(RuntimeConfig::parse("[key_value_store.x]\ntype = \"azure_cosmos\"\n", Path::new("/")).is_err());
+        assert!(
+            RuntimeConfig::parse(
+                "[key_value_store.x]\ntype = \"azure_cosmos\"\n",
+                Path::new("/")
+            )
+            .is_err()
+        );
     }
 }

@@ -36,7 +36,8 @@ fn text_response(status: u16, body: &'static str) -> http::Response<HyperOutgoin
             .map_err(|never: Infallible| match never {})
             .boxed_unsync(),
     );
-    *resp.status_mut() = http::StatusCode::from_u16(status).unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
+    *resp.status_mut() =
+        http::StatusCode::from_u16(status).unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
     resp
 }
 
@@ -46,7 +47,11 @@ async fn stopped(rx: &mut watch::Receiver<bool>) {
 }
 
 /// Accepts connections until `shutdown` flips, then lets in-flight requests finish (bounded).
-pub(crate) async fn serve(listener: TcpListener, app: Arc<App>, mut shutdown: watch::Receiver<bool>) {
+pub(crate) async fn serve(
+    listener: TcpListener,
+    app: Arc<App>,
+    mut shutdown: watch::Receiver<bool>,
+) {
     let mut connections = tokio::task::JoinSet::new();
     loop {
         tokio::select! {
@@ -135,12 +140,16 @@ where
         .path_and_query()
         .map_or_else(|| "/".to_owned(), |p| p.as_str().to_owned());
     for (name, value) in m.spin_headers("http", &host, &path_and_query, client_addr) {
-        if let (Ok(name), Ok(value)) = (HeaderName::from_bytes(name.as_bytes()), HeaderValue::from_str(&value)) {
+        if let (Ok(name), Ok(value)) = (
+            HeaderName::from_bytes(name.as_bytes()),
+            HeaderValue::from_str(&value),
+        ) {
             req.headers_mut().insert(name, value);
         }
     }
     if req.uri().authority().is_none() && !req.headers().contains_key(HOST) {
-        req.headers_mut().insert(HOST, HeaderValue::from_static("localhost"));
+        req.headers_mut()
+            .insert(HOST, HeaderValue::from_static("localhost"));
     }
     let method = req.method().clone();
     match run(app.clone(), component.clone(), req).await {

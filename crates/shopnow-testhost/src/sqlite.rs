@@ -12,7 +12,9 @@ use rusqlite::Connection;
 use rusqlite::types::{Value as SqlValue, ValueRef};
 use wasmtime::component::Resource;
 
-use crate::bindings::spin::sqlite::sqlite::{Error, Host, HostConnection, QueryResult, RowResult, Value};
+use crate::bindings::spin::sqlite::sqlite::{
+    Error, Host, HostConnection, QueryResult, RowResult, Value,
+};
 use crate::state::InstanceState;
 
 /// A database shared by all instances.
@@ -34,7 +36,8 @@ pub(crate) fn open_connection(path: Option<&Path>) -> anyhow::Result<Connection>
                 std::fs::create_dir_all(dir)
                     .with_context(|| format!("cannot create {}", dir.display()))?;
             }
-            Connection::open(path).with_context(|| format!("cannot open SQLite file {}", path.display()))?
+            Connection::open(path)
+                .with_context(|| format!("cannot open SQLite file {}", path.display()))?
         }
     };
     // Concurrent instances share the connection; a busy timeout covers other processes using
@@ -70,7 +73,11 @@ fn from_sql(v: ValueRef<'_>) -> Value {
     }
 }
 
-fn execute(conn: &Connection, statement: &str, params: Vec<SqlValue>) -> rusqlite::Result<QueryResult> {
+fn execute(
+    conn: &Connection,
+    statement: &str,
+    params: Vec<SqlValue>,
+) -> rusqlite::Result<QueryResult> {
     let mut stmt = conn.prepare_cached(statement)?;
     let columns: Vec<String> = stmt.column_names().into_iter().map(str::to_owned).collect();
     let n = columns.len();
@@ -109,7 +116,10 @@ impl InstanceState {
 impl Host for InstanceState {}
 
 impl HostConnection for InstanceState {
-    async fn open(&mut self, database: String) -> wasmtime::Result<Result<Resource<SqliteConnection>, Error>> {
+    async fn open(
+        &mut self,
+        database: String,
+    ) -> wasmtime::Result<Result<Resource<SqliteConnection>, Error>> {
         if !self.component.sqlite_dbs.contains(&database) {
             return Ok(Err(Error::AccessDenied));
         }
@@ -135,7 +145,9 @@ impl HostConnection for InstanceState {
 
     async fn last_insert_rowid(&mut self, c: Resource<SqliteConnection>) -> wasmtime::Result<i64> {
         let db = self.sqlite(&c)?;
-        Ok(blocking(db, |conn| Ok(conn.last_insert_rowid())).await.unwrap_or(0))
+        Ok(blocking(db, |conn| Ok(conn.last_insert_rowid()))
+            .await
+            .unwrap_or(0))
     }
 
     async fn changes(&mut self, c: Resource<SqliteConnection>) -> wasmtime::Result<u64> {
@@ -161,7 +173,12 @@ mod tests {
              INSERT INTO docs(body) VALUES ('red running shoes'), ('blue hat');",
         )
         .unwrap();
-        let r = execute(&conn, "SELECT body FROM docs WHERE docs MATCH ?1", vec![SqlValue::Text("shoes".into())]).unwrap();
+        let r = execute(
+            &conn,
+            "SELECT body FROM docs WHERE docs MATCH ?1",
+            vec![SqlValue::Text("shoes".into())],
+        )
+        .unwrap();
         assert_eq!(r.rows.len(), 1);
     }
 }

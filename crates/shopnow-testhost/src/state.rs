@@ -69,17 +69,24 @@ impl variables::Host for InstanceState {
         }
         Ok(match self.component.variables.get(&name) {
             Some(v) => Ok(v.clone()),
-            None => Err(variables::Error::Undefined(format!("no variable for {name:?}"))),
+            None => Err(variables::Error::Undefined(format!(
+                "no variable for {name:?}"
+            ))),
         })
     }
 }
 
 impl config_store::Host for InstanceState {
-    async fn get(&mut self, key: String) -> wasmtime::Result<Result<Option<String>, config_store::Error>> {
+    async fn get(
+        &mut self,
+        key: String,
+    ) -> wasmtime::Result<Result<Option<String>, config_store::Error>> {
         Ok(Ok(self.component.variables.get(&key).cloned()))
     }
 
-    async fn get_all(&mut self) -> wasmtime::Result<Result<Vec<(String, String)>, config_store::Error>> {
+    async fn get_all(
+        &mut self,
+    ) -> wasmtime::Result<Result<Vec<(String, String)>, config_store::Error>> {
         Ok(Ok(self
             .component
             .variables

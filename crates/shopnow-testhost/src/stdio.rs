@@ -76,7 +76,11 @@ impl StdoutStream for PrefixedOutput {
 }
 
 impl AsyncWrite for PrefixedOutput {
-    fn poll_write(self: Pin<&mut Self>, _: &mut Context<'_>, buf: &[u8]) -> Poll<std::io::Result<usize>> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
         self.write_lines(buf);
         Poll::Ready(Ok(buf.len()))
     }

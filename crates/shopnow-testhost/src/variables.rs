@@ -40,7 +40,10 @@ impl AppVariables {
             bail!(
                 "required variable(s) without a value: {} (set SPIN_VARIABLE_{} or give a default)",
                 missing.join(", "),
-                missing.first().map(|n| n.to_ascii_uppercase()).unwrap_or_default()
+                missing
+                    .first()
+                    .map(|n| n.to_ascii_uppercase())
+                    .unwrap_or_default()
             );
         }
         for name in overrides.keys() {

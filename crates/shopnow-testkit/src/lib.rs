@@ -1,0 +1,549 @@
+//! Test kit for black-box API tests: [`TestApp`] starts the application under the Spin-compatible
+//! test host on a free port with fresh state, and [`api_test!`] runs one test body on every
+//! backend.
+//!
+//! Backends:
+//! - [`Backend::Embedded`]: a fresh temporary directory holds every key-value store and SQLite
+//!   database the components list (Spin's `spin` type).
+//! - [`Backend::Postgres`]: each application variable named `*_database_url` gets a fresh
+//!   PostgreSQL database (`shopnow_t_<random>`, dropped with the `TestApp`), and every key-value
+//!   store is Redis. Needs `SHOPNOW_TEST_DATABASE_URL` and `SHOPNOW_TEST_REDIS_URL`; without them
+//!   the test is skipped (a line on stderr), or fails when `CI` is set. Redis data is shared by
+//!   all tests; keep them apart with random ids.
+//!
+//! Setup failures panic with a message saying what to do: this crate is for tests only.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "a test kit fails the test loudly when its setup fails"
+)]
+
+use std::collections::{BTreeSet, HashMap};
+use std::fmt::Write as _;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use shopnow_testhost::manifest::Manifest;
+use shopnow_testhost::{HostConfig, RunningHost};
+
+/// Environment variable with an admin URL of the PostgreSQL server for the Postgres backend.
+pub const DATABASE_URL_ENV: &str = "SHOPNOW_TEST_DATABASE_URL";
+/// Environment variable with the Redis URL for the Postgres backend.
+pub const REDIS_URL_ENV: &str = "SHOPNOW_TEST_REDIS_URL";
+
+/// Which backing services a [`TestApp`] uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// Embedded SQLite for SQL and key-value (Spin's defaults).
+    Embedded,
+    /// PostgreSQL for SQL (fresh database per `*_database_url` variable) and Redis for key-value.
+    Postgres,
+}
+
+/// Options for [`TestApp::spawn_with`].
+#[derive(Debug, Clone, Default)]
+pub struct SpawnOptions {
+    variables: HashMap<String, String>,
+    manifest: Option<PathBuf>,
+}
+
+impl SpawnOptions {
+    /// Sets an application variable (as `SPIN_VARIABLE_<NAME>` would); wins over the fresh
+    /// database URL the Postgres backend would give a `*_database_url` variable.
+    pub fn variable(mut self, name: &str, value: &str) -> Self {
+        self.variables.insert(name.to_owned(), value.to_owned());
+        self
+    }
+
+    /// Serves another manifest instead of the repository's `spin.toml` (relative paths resolve
+    /// against the repository root).
+    pub fn manifest(mut self, path: impl Into<PathBuf>) -> Self {
+        self.manifest = Some(path.into());
+        self
+    }
+}
+
+/// A running application with fresh state, and an HTTP client for it.
+pub struct TestApp {
+    host: Option<RunningHost>,
+    addr: SocketAddr,
+    client: reqwest::Client,
+    databases: HashMap<String, String>,
+    cleanup: Option<PgCleanup>,
+    _state: tempfile::TempDir,
+}
+
+struct PgCleanup {
+    admin_url: String,
+    names: Vec<String>,
+}
+
+/// The repository root: the nearest ancestor of `CARGO_MANIFEST_DIR` (else the current
+/// directory) holding `Cargo.lock` and `spin.toml`, else the nearest holding `Cargo.lock`.
+pub fn repo_root() -> PathBuf {
+    let start = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| std::env::current_dir().expect("no current directory"));
+    let with_lock: Vec<&Path> = start
+        .ancestors()
+        .filter(|d| d.join("Cargo.lock").is_file())
+        .collect();
+    with_lock
+        .iter()
+        .find(|d| d.join("spin.toml").is_file())
+        .or(with_lock.last())
+        .map(|d| d.to_path_buf())
+        .unwrap_or(start)
+}
+
+/// Whether `backend` can run here. Embedded always can. Postgres needs
+/// `SHOPNOW_TEST_DATABASE_URL` and `SHOPNOW_TEST_REDIS_URL`: without them this prints a
+/// "skipped" line and returns false, or panics when `CI` is set (CI must not skip silently).
+pub fn backend_available(backend: Backend) -> bool {
+    if backend == Backend::Embedded {
+        return true;
+    }
+    let have = std::env::var(DATABASE_URL_ENV).is_ok() && std::env::var(REDIS_URL_ENV).is_ok();
+    if have {
+        return true;
+    }
+    if std::env::var_os("CI").is_some() {
+        panic!(
+            "PostgreSQL/Redis tests require {DATABASE_URL_ENV} (e.g. postgres://postgres@127.0.0.1:5432/postgres) and {REDIS_URL_ENV} (e.g. redis://127.0.0.1:6379); CI is set, so they may not be skipped"
+        );
+    }
+    let test = std::thread::current().name().unwrap_or("test").to_owned();
+    eprintln!(
+        "skipped: {test}: set {DATABASE_URL_ENV} and {REDIS_URL_ENV} to run the PostgreSQL/Redis variant"
+    );
+    false
+}
+
+/// The admin URL with its database replaced by `db`.
+fn with_database(url: &str, db: &str) -> String {
+    let (base, query) = url
+        .split_once('?')
+        .map_or((url, None), |(b, q)| (b, Some(q)));
+    let scheme_end = base.find("://").map_or(0, |i| i + 3);
+    let host_end = base
+        .get(scheme_end..)
+        .and_then(|rest| rest.find('/'))
+        .map_or(base.len(), |i| scheme_end + i);
+    let mut out = format!("{}/{db}", base.get(..host_end).unwrap_or(base));
+    if let Some(q) = query {
+        let _ = write!(out, "?{q}");
+    }
+    out
+}
+
+async fn pg_admin(url: &str) -> tokio_postgres::Client {
+    let (client, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+        .await
+        .unwrap_or_else(|e| {
+            panic!("{DATABASE_URL_ENV}={url} is set but PostgreSQL is unreachable: {e}")
+        });
+    tokio::spawn(conn);
+    client
+}
+
+async fn check_redis(url: &str) {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let rest = url
+        .strip_prefix("redis://")
+        .unwrap_or_else(|| panic!("{REDIS_URL_ENV}={url}: only redis:// URLs are supported"));
+    let authority = rest.split('/').next().unwrap_or(rest);
+    let authority = authority.rsplit('@').next().unwrap_or(authority);
+    let addr = if authority.contains(':') {
+        authority.to_owned()
+    } else {
+        format!("{authority}:6379")
+    };
+    let mut stream = tokio::net::TcpStream::connect(&addr)
+        .await
+        .unwrap_or_else(|e| panic!("{REDIS_URL_ENV}={url} is set but Redis is unreachable: {e}"));
+    stream.write_all(b"PING\r\n").await.unwrap();
+    let mut buf = [0u8; 64];
+    let n = stream.read(&mut buf).await.unwrap();
+    let reply = String::from_utf8_lossy(buf.get(..n).unwrap_or_default()).into_owned();
+    assert!(
+        reply.starts_with("+PONG") || reply.starts_with("-NOAUTH"),
+        "{REDIS_URL_ENV}={url}: unexpected reply to PING: {reply:?}"
+    );
+}
+
+/// Labels of the stores and databases the manifest's components list.
+fn labels(manifest: &Manifest) -> (BTreeSet<String>, BTreeSet<String>) {
+    let kv = manifest
+        .components
+        .values()
+        .flat_map(|c| c.key_value_stores.iter().cloned())
+        .collect();
+    let sql = manifest
+        .components
+        .values()
+        .flat_map(|c| c.sqlite_databases.iter().cloned())
+        .collect();
+    (kv, sql)
+}
+
+/// A TOML basic string (paths and URLs carry no control characters).
+fn toml_str(s: &str) -> String {
+    format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
+}
+
+impl TestApp {
+    /// Starts the repository's `spin.toml` on `backend`.
+    ///
+    /// # Panics
+    /// When the application can't start (a missing `.wasm`: the message has the build command),
+    /// or the backend is unavailable or unreachable.
+    pub async fn spawn(backend: Backend) -> TestApp {
+        Self::spawn_with(backend, SpawnOptions::default()).await
+    }
+
+    /// Starts an application with options.
+    ///
+    /// # Panics
+    /// As [`TestApp::spawn`].
+    pub async fn spawn_with(backend: Backend, opts: SpawnOptions) -> TestApp {
+        let root = repo_root();
+        let manifest_path = match &opts.manifest {
+            Some(p) if p.is_absolute() => p.clone(),
+            Some(p) => root.join(p),
+            None => root.join("spin.toml"),
+        };
+        let manifest = Manifest::load(&manifest_path).unwrap_or_else(|e| panic!("{e:#}"));
+        for c in manifest.components.values() {
+            if !c.source.exists() {
+                let cmd = c.build_command.clone().unwrap_or_else(|| {
+                    let pkg = c
+                        .source
+                        .file_stem()
+                        .map(|s| s.to_string_lossy().replace('_', "-"))
+                        .unwrap_or_default();
+                    format!("cargo build --target wasm32-wasip2 --release -p {pkg}")
+                });
+                panic!(
+                    "component `{}`: {} is missing; build it first with `{cmd}` (scripts/test does this)",
+                    c.id,
+                    c.source.display()
+                );
+            }
+        }
+        let state = tempfile::Builder::new()
+            .prefix("shopnow-test-")
+            .tempdir()
+            .expect("cannot create a temporary state directory");
+        let (kv_labels, sql_labels) = labels(&manifest);
+        let mut variables = opts.variables.clone();
+        let mut databases = HashMap::new();
+        let mut cleanup = None;
+        let mut runtime = String::new();
+        let redis_url = match backend {
+            Backend::Embedded => None,
+            Backend::Postgres => {
+                assert!(
+                    backend_available(Backend::Postgres),
+                    "PostgreSQL/Redis tests require {DATABASE_URL_ENV} and {REDIS_URL_ENV}"
+                );
+                let admin_url = std::env::var(DATABASE_URL_ENV).unwrap();
+                let redis_url = std::env::var(REDIS_URL_ENV).unwrap();
+                check_redis(&redis_url).await;
+                let admin = pg_admin(&admin_url).await;
+                let mut names = Vec::new();
+                for name in manifest.variables.keys() {
+                    if !name.ends_with("_database_url") || opts.variables.contains_key(name) {
+                        continue;
+                    }
+                    let db = format!("shopnow_t_{}", uuid::Uuid::new_v4().simple());
+                    admin
+                        .batch_execute(&format!("CREATE DATABASE {db}"))
+                        .await
+                        .unwrap_or_else(|e| panic!("cannot create database {db}: {e}"));
+                    let url = with_database(&admin_url, &db);
+                    variables.insert(name.clone(), url.clone());
+                    databases.insert(name.clone(), url);
+                    names.push(db);
+                }
+                cleanup = Some(PgCleanup { admin_url, names });
+                Some(redis_url)
+            }
+        };
+        for label in &kv_labels {
+            let _ = match &redis_url {
+                Some(url) => writeln!(
+                    runtime,
+                    "[key_value_store.{label}]\ntype = \"redis\"\nurl = {}\n",
+                    toml_str(url)
+                ),
+                None => writeln!(
+                    runtime,
+                    "[key_value_store.{label}]\ntype = \"spin\"\npath = {}\n",
+                    toml_str(&format!("kv-{label}.db"))
+                ),
+            };
+        }
+        for label in &sql_labels {
+            let _ = writeln!(
+                runtime,
+                "[sqlite_database.{label}]\ntype = \"spin\"\npath = {}\n",
+                toml_str(&format!("sqlite-{label}.db"))
+            );
+        }
+        let runtime_path = state.path().join("runtime-config.toml");
+        std::fs::write(&runtime_path, runtime).expect("cannot write the runtime config");
+
+        let mut config = HostConfig::new(&manifest_path);
+        config.listen = SocketAddr::from(([127, 0, 0, 1], 0));
+        config.runtime_config = Some(runtime_path);
+        config.state_dir = state.path().join(".spin");
+        config.variables = variables;
+        let host = match shopnow_testhost::start(config).await {
+            Ok(h) => h,
+            Err(e) => {
+                if let Some(c) = cleanup.take() {
+                    drop_databases(c);
+                }
+                panic!("the test host did not start: {e:#}");
+            }
+        };
+        let client = reqwest::Client::builder()
+            .no_proxy()
+            .build()
+            .expect("cannot build the HTTP client");
+        TestApp {
+            addr: host.addr(),
+            host: Some(host),
+            client,
+            databases,
+            cleanup,
+            _state: state,
+        }
+    }
+
+    /// The address the application listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://<addr><path>`.
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    /// The shared HTTP client.
+    pub fn client(&self) -> &reqwest::Client {
+        &self.client
+    }
+
+    /// A GET request to `path`.
+    pub fn get(&self, path: &str) -> reqwest::RequestBuilder {
+        self.client.get(self.url(path))
+    }
+
+    /// A POST request to `path`.
+    pub fn post(&self, path: &str) -> reqwest::RequestBuilder {
+        self.client.post(self.url(path))
+    }
+
+    /// A PUT request to `path`.
+    pub fn put(&self, path: &str) -> reqwest::RequestBuilder {
+        self.client.put(self.url(path))
+    }
+
+    /// A PATCH request to `path`.
+    pub fn patch(&self, path: &str) -> reqwest::RequestBuilder {
+        self.client.patch(self.url(path))
+    }
+
+    /// A DELETE request to `path`.
+    pub fn delete(&self, path: &str) -> reqwest::RequestBuilder {
+        self.client.delete(self.url(path))
+    }
+
+    /// The URL of the fresh PostgreSQL database given to `variable` (Postgres backend only).
+    pub fn database_url(&self, variable: &str) -> Option<String> {
+        self.databases.get(variable).cloned()
+    }
+
+    /// Stops the host and waits for in-flight requests (dropping a `TestApp` also stops it).
+    pub async fn shutdown(mut self) {
+        if let Some(host) = self.host.take() {
+            host.shutdown().await;
+        }
+    }
+}
+
+fn drop_databases(c: PgCleanup) {
+    if c.names.is_empty() {
+        return;
+    }
+    // Own thread and runtime: Drop can't await, and the test's runtime may be shutting down.
+    let handle = std::thread::spawn(move || {
+        let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+        else {
+            return;
+        };
+        rt.block_on(async move {
+            let Ok((client, conn)) =
+                tokio_postgres::connect(&c.admin_url, tokio_postgres::NoTls).await
+            else {
+                return;
+            };
+            tokio::spawn(conn);
+            for db in c.names {
+                if let Err(e) = client
+                    .batch_execute(&format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"))
+                    .await
+                {
+                    eprintln!("testkit: could not drop test database {db}: {e}");
+                }
+            }
+        });
+    });
+    let _ = handle.join();
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        drop(self.host.take());
+        if let Some(c) = self.cleanup.take() {
+            drop_databases(c);
+        }
+    }
+}
+
+/// Asserts that `resp` is an RFC 9457 problem: `status`, content type
+/// `application/problem+json`, `type` ending in `/{type_slug}`, `status` in the body, and a
+/// non-empty `request_id` equal to the `x-request-id` header. Returns the body.
+///
+/// # Panics
+/// When any of those doesn't hold (the message shows the body).
+pub async fn assert_problem(
+    resp: reqwest::Response,
+    status: u16,
+    type_slug: &str,
+) -> serde_json::Value {
+    let actual = resp.status().as_u16();
+    let content_type = resp
+        .headers()
+        .get(reqwest::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    let header_id = resp
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let text = resp.text().await.expect("cannot read the response body");
+    assert_eq!(actual, status, "status; body: {text}");
+    assert!(
+        content_type.starts_with("application/problem+json"),
+        "content-type {content_type:?}, expected application/problem+json; body: {text}"
+    );
+    let body: serde_json::Value = serde_json::from_str(&text)
+        .unwrap_or_else(|e| panic!("problem body is not JSON ({e}): {text}"));
+    let ty = body
+        .get("type")
+        .and_then(|t| t.as_str())
+        .unwrap_or_default();
+    assert!(
+        ty.ends_with(&format!("/{type_slug}")),
+        "problem type {ty:?} does not end with /{type_slug}; body: {text}"
+    );
+    assert_eq!(
+        body.get("status").and_then(serde_json::Value::as_u64),
+        Some(u64::from(status)),
+        "body.status; body: {text}"
+    );
+    let request_id = body
+        .get("request_id")
+        .and_then(|r| r.as_str())
+        .unwrap_or_default();
+    assert!(
+        !request_id.is_empty(),
+        "body.request_id missing or empty; body: {text}"
+    );
+    assert_eq!(
+        header_id.as_deref(),
+        Some(request_id),
+        "x-request-id header vs body.request_id; body: {text}"
+    );
+    body
+}
+
+/// Defines one API test run on every backend:
+///
+/// ```ignore
+/// shopnow_testkit::api_test!(async fn register_returns_created(app) {
+///     let resp = app.post("/v1/users").json(&serde_json::json!({})).send().await.unwrap();
+///     assert_eq!(resp.status(), 201);
+/// });
+/// ```
+///
+/// expands to `mod register_returns_created { embedded, postgres }` tokio tests (multi-thread,
+/// 2 workers), each with `app: TestApp` spawned on that backend (`app` is `mut`). The postgres
+/// variant is skipped (or fails under `CI`) as [`backend_available`] says. The
+/// `embedded_only async fn ...` form defines only the embedded test.
+#[macro_export]
+macro_rules! api_test {
+    (async fn $name:ident($app:ident) $body:block) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            #[::tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn embedded() {
+                #[allow(unused_mut)]
+                let mut $app = $crate::TestApp::spawn($crate::Backend::Embedded).await;
+                $body
+            }
+
+            #[::tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                if !$crate::backend_available($crate::Backend::Postgres) {
+                    return;
+                }
+                #[allow(unused_mut)]
+                let mut $app = $crate::TestApp::spawn($crate::Backend::Postgres).await;
+                $body
+            }
+        }
+    };
+    (embedded_only async fn $name:ident($app:ident) $body:block) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            #[::tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn embedded() {
+                #[allow(unused_mut)]
+                let mut $app = $crate::TestApp::spawn($crate::Backend::Embedded).await;
+                $body
+            }
+        }
+    };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn database_is_replaced_in_urls() {
+        assert_eq!(
+            with_database("postgres://postgres@127.0.0.1:5432/postgres", "t1"),
+            "postgres://postgres@127.0.0.1:5432/t1"
+        );
+        assert_eq!(
+            with_database("postgres://u:p@h:1/db?sslmode=disable", "t2"),
+            "postgres://u:p@h:1/t2?sslmode=disable"
+        );
+        assert_eq!(with_database("postgres://h", "t3"), "postgres://h/t3");
+    }
+}
