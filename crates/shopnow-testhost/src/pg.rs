@@ -53,6 +53,10 @@ impl Drop for PgConnection {
 }
 
 impl PgPools {
+    #[expect(
+        clippy::result_large_err,
+        reason = "the WIT error is what the guest receives"
+    )]
     fn pool(&self, address: &str, config: tokio_postgres::Config) -> Result<Pool, Error> {
         let mut pools = self
             .pools
@@ -381,6 +385,10 @@ impl InstanceState {
     }
 }
 
+#[expect(
+    clippy::result_large_err,
+    reason = "the WIT error is what the guest receives"
+)]
 fn params(params: Vec<ParameterValue>) -> Result<Vec<SqlParam>, Error> {
     params
         .into_iter()

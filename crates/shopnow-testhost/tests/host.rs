@@ -3,6 +3,13 @@
 //! `cargo build --target wasm32-wasip2 --release -p shopnow-testhost-probe`.
 //! PostgreSQL/Redis tests need `SHOPNOW_TEST_DATABASE_URL` and `SHOPNOW_TEST_REDIS_URL`.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "test helpers: a failed request or a missing field fails the test"
+)]
+
 use std::collections::HashMap;
 
 use serde_json::Value;
