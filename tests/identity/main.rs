@@ -1,0 +1,12 @@
+//! Identity API tests: the built component under the test host, over HTTP only, on the embedded
+//! backends and on PostgreSQL + Redis when configured. One file per route group.
+
+#[macro_use]
+#[path = "../support/mod.rs"]
+mod support;
+
+mod auth;
+mod bearer;
+mod jwks;
+mod me;
+mod users;

@@ -1,0 +1,90 @@
+//! `/v1/users/me` and `/v1/users/me/password`.
+
+use serde_json::json;
+use shopnow_testkit::{api_test, assert_problem};
+
+use crate::support::*;
+
+api_test!(async fn me_returns_the_caller(app) {
+    let (user, tokens) = signed_in(&app, &email(&app, "ada")).await;
+    let resp = get_me(&app, &tokens.access_token).await;
+    assert_eq!(resp.status(), 200);
+    let body = json_body(resp).await;
+    assert_eq!(body["id"], user.id.as_str());
+    assert_eq!(body["email"], email(&app, "ada").as_str());
+});
+
+api_test!(async fn me_needs_a_bearer_token(app) {
+    let resp = app.get("/v1/users/me").send().await.unwrap();
+    assert_eq!(resp.headers()["www-authenticate"], "Bearer");
+    assert_problem(resp, 401, "unauthenticated").await;
+    let resp = app.get("/v1/users/me").header("authorization", "Basic YTpi").send().await.unwrap();
+    assert_problem(resp, 401, "unauthenticated").await;
+});
+
+api_test!(async fn patch_me_updates_the_display_name(app) {
+    let (_, tokens) = signed_in(&app, &email(&app, "ada")).await;
+    let resp = app.patch("/v1/users/me").header("authorization", bearer(&tokens.access_token))
+        .json(&json!({"display_name": "  Countess Lovelace "})).send().await.unwrap();
+    assert_eq!(resp.status(), 200);
+    assert_eq!(json_body(resp).await["display_name"], "Countess Lovelace");
+    let body = json_body(get_me(&app, &tokens.access_token).await).await;
+    assert_eq!(body["display_name"], "Countess Lovelace");
+});
+
+api_test!(async fn patch_me_rejects_bad_and_unknown_fields(app) {
+    let (_, tokens) = signed_in(&app, &email(&app, "ada")).await;
+    let resp = app.patch("/v1/users/me").header("authorization", bearer(&tokens.access_token))
+        .json(&json!({"display_name": "x".repeat(65), "email": &email(&app, "new")})).send().await.unwrap();
+    let body = assert_problem(resp, 422, "validation-failed").await;
+    assert_eq!(body["errors"].as_array().unwrap().len(), 2, "{body}");
+});
+
+api_test!(async fn changing_the_password_revokes_every_refresh_token(app) {
+    let (_, tokens) = signed_in(&app, &email(&app, "ada")).await;
+    let resp = app.post("/v1/users/me/password").header("authorization", bearer(&tokens.access_token))
+        .json(&json!({"current_password": PASSWORD, "new_password": OTHER_PASSWORD})).send().await.unwrap();
+    assert_eq!(resp.status(), 204);
+    assert_problem(post_refresh(&app, &tokens.refresh_token).await, 401, "invalid-refresh-token").await;
+    assert_problem(post_token(&app, &email(&app, "ada"), PASSWORD).await, 401, "invalid-credentials").await;
+    sign_in(&app, &email(&app, "ada"), OTHER_PASSWORD).await;
+});
+
+api_test!(async fn changing_the_password_needs_the_current_one_and_a_good_new_one(app) {
+    let (_, tokens) = signed_in(&app, &email(&app, "ada")).await;
+    let resp = app.post("/v1/users/me/password").header("authorization", bearer(&tokens.access_token))
+        .json(&json!({"current_password": "not-my-password", "new_password": OTHER_PASSWORD})).send().await.unwrap();
+    let body = assert_problem(resp, 422, "validation-failed").await;
+    assert_eq!(body["errors"][0]["field"], "current_password");
+    let resp = app.post("/v1/users/me/password").header("authorization", bearer(&tokens.access_token))
+        .json(&json!({"current_password": PASSWORD, "new_password": "password1234"})).send().await.unwrap();
+    let body = assert_problem(resp, 422, "validation-failed").await;
+    assert_eq!(body["errors"][0]["field"], "new_password");
+    sign_in(&app, &email(&app, "ada"), PASSWORD).await;
+});
+
+api_test!(async fn erasure_removes_the_account_and_frees_the_email(app) {
+    let (user, tokens) = signed_in(&app, &email(&app, "ada")).await;
+    let resp = app.delete("/v1/users/me").header("authorization", bearer(&tokens.access_token)).send().await.unwrap();
+    assert_eq!(resp.status(), 204);
+    assert_problem(get_me(&app, &tokens.access_token).await, 404, "not-found").await;
+    assert_problem(post_refresh(&app, &tokens.refresh_token).await, 401, "invalid-refresh-token").await;
+    assert_problem(post_token(&app, &email(&app, "ada"), PASSWORD).await, 401, "invalid-credentials").await;
+    let again = register(&app, &email(&app, "ada")).await;
+    assert_ne!(again.id, user.id);
+    let resp = app.delete("/v1/users/me").header("authorization", bearer(&tokens.access_token)).send().await.unwrap();
+    assert_problem(resp, 404, "not-found").await;
+});
+
+api_test!(async fn erasure_leaves_no_personal_data_in_the_database(app) {
+    let (_, tokens) = signed_in(&app, &email(&app, "erase.me")).await;
+    let resp = app.delete("/v1/users/me").header("authorization", bearer(&tokens.access_token)).send().await.unwrap();
+    assert_eq!(resp.status(), 204);
+    if let Some(url) = app.database_url("identity_database_url") {
+        let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls).await.unwrap();
+        tokio::spawn(conn);
+        let rows = client.query("SELECT count(*) FROM users WHERE email ILIKE '%erase.me%' OR display_name = 'Ada'", &[]).await.unwrap();
+        let count: i64 = rows[0].get(0);
+        assert_eq!(count, 0);
+    }
+});
