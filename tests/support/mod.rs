@@ -2,7 +2,14 @@
 //! test keys, and leak checks. Black-box: only HTTP, plus the kernel's pure JWT signer to forge
 //! tokens the way an attacker (or another issuer) would.
 
-#![allow(dead_code)]
+#![allow(
+    dead_code,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::unwrap_used,
+    clippy::indexing_slicing,
+    reason = "test helpers: not every test uses every helper, and they fail loudly"
+)]
 
 use serde_json::{Value, json};
 use shopnow_kernel::Secret;
@@ -35,7 +42,6 @@ pub fn test_key_options() -> SpawnOptions {
 
 /// Runs a test on both backends with custom spawn options (the testkit's `api_test!` uses the
 /// defaults).
-
 macro_rules! api_test_with {
     ($options:expr, async fn $name:ident($app:ident) $body:block) => {
         mod $name {
