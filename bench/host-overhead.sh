@@ -1,0 +1,169 @@
+#!/usr/bin/env bash
+# Measures the test host's own cost per request (docs/benchmarks.md, "Test host overhead"): the
+# trivial component (bench/hello) under shopnow-testhost next to the native hyper server answering
+# the same bytes, on one core and on two, at fixed rates and with find-peak. Writes every run's
+# JSON and Markdown, the CPU time each process used (cpu.tsv) and the machine (machine.txt) to the
+# output folder, and optionally a perf profile of the host.
+#
+# Usage: bench/host-overhead.sh [OUT_DIR]       (default: bench/results/host-overhead)
+# Env:   RATES="1000 5000"  DURATION=20s  WARMUP=3s   fixed-rate runs
+#        PEAK=1  PEAK_DURATION=10s  PEAK_WARMUP=2s  PEAK_START=1000   find-peak (PEAK=0 skips)
+#        PROFILE=1  PROFILE_RATE=5000   perf profile of the one-core test host (needs perf)
+#        CONNECTIONS=32   IDLE_WAIT=900 (seconds to wait for the machine to be idle)
+#        REQUIRE_IDLE=0 skips the idle wait (to try the script out; such numbers are not valid)
+#        DURATION and WARMUP are whole seconds with an `s` (the CPU-per-request arithmetic reads them).
+#
+# One core: server pinned to CPU 0, generator to CPU 1. Two cores: both may use CPUs 0 and 1 (the
+# generator shares the machine with the server; that limits the two-core figures).
+# Loopback only. Builds nothing: run `cargo build --release ...` (bench/README.md) first, and never
+# while another build or benchmark runs — the script waits for the machine to be idle.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+out="${1:-bench/results/host-overhead}"
+rates="${RATES:-1000 5000}"
+duration="${DURATION:-20s}"
+warmup="${WARMUP:-3s}"
+connections="${CONNECTIONS:-32}"
+peak="${PEAK:-1}"
+profile="${PROFILE:-0}"
+bin=target/release
+wasm=target/wasm32-wasip2/release/shopnow_bench_hello.wasm
+tck="$(getconf CLK_TCK)"
+
+for f in "$bin/shopnow-bench" "$bin/shopnow-testhost" "$bin/shopnow-bench-native-hello" "$wasm"; do
+  [ -e "$f" ] || { echo "missing $f: build first (bench/README.md)" >&2; exit 1; }
+done
+mkdir -p "$out"
+work="$(mktemp -d)"
+server_pid=""
+cleanup() {
+  if [ -n "$server_pid" ]; then kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+# Waits until no compiler runs and the 1-minute load average is below 0.5.
+wait_idle() {
+  [ "${REQUIRE_IDLE:-1}" = 0 ] && return 0
+  local waited=0
+  while pgrep -x rustc >/dev/null || pgrep -x cargo >/dev/null ||
+    awk '{ exit !($1 >= 0.5) }' /proc/loadavg; do
+    if [ "$waited" -ge "${IDLE_WAIT:-900}" ]; then
+      echo "machine still busy after ${waited}s (load $(cut -d' ' -f1-3 /proc/loadavg)); giving up" >&2
+      exit 1
+    fi
+    sleep 10
+    waited=$((waited + 10))
+  done
+}
+
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+
+{
+  echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+  echo "commit: $(git rev-parse --short HEAD)"
+  echo "nproc: $(nproc)"
+  echo "cpu: $(lscpu | sed -n 's/^Model name: *//p')"
+  echo "memory: $(free -h | awk '/^Mem:/ { print $2 }')"
+  echo "kernel: $(uname -r)"
+  echo "rustc: $(rustc --version)"
+} >"$out/machine.txt"
+printf 'config\trate\trequests\tserver_cpu_s\tserver_cpu_us_per_req\tgen_user_s\tgen_sys_s\twall_s\tload_before\tload_after\n' >"$out/cpu.tsv"
+
+# start_server LABEL CPUS: starts the server of LABEL (testhost|native) pinned to CPUS.
+start_server() {
+  local label="$1" cpus="$2" log="$work/$1.log" threads
+  threads=$(($(tr -cd , <<<"$cpus" | wc -c) + 1))
+  case "$label" in
+    testhost)
+      taskset -c "$cpus" "$bin/shopnow-testhost" --from bench/hello/spin.toml --listen 127.0.0.1:0 \
+        --state-dir "$work/state" >"$log" 2>&1 &
+      ;;
+    native)
+      taskset -c "$cpus" "$bin/shopnow-bench-native-hello" --listen 127.0.0.1:0 --threads "$threads" >"$log" 2>&1 &
+      ;;
+  esac
+  server_pid=$!
+  server_addr=""
+  for _ in $(seq 1 300); do
+    server_addr="$(sed -n -E 's#^(Serving http://|listening on )([0-9.:]+)$#\2#p' "$log" | head -n 1)"
+    [ -n "$server_addr" ] && break
+    sleep 0.1
+  done
+  [ -n "$server_addr" ] || { echo "server $label did not start" >&2; cat "$log" >&2; exit 1; }
+  # One request so the component is compiled/loaded before anything is measured.
+  curl -sf "http://$server_addr/hello" >/dev/null
+}
+
+stop_server() {
+  kill "$server_pid"
+  wait "$server_pid" 2>/dev/null || true
+  server_pid=""
+}
+
+# run_fixed CONFIG GEN_CPUS RATE
+run_fixed() {
+  local config="$1" gen_cpus="$2" rate="$3" load s0 s1 name="$1-$3"
+  load="$(cut -d' ' -f1 /proc/loadavg)"
+  s0="$(cpu_ticks "$server_pid")"
+  { TIMEFORMAT='%R %U %S'
+    time taskset -c "$gen_cpus" "$bin/shopnow-bench" single --target "http://$server_addr" --path /hello \
+      --rate "$rate" --duration "$duration" --warmup "$warmup" --connections "$connections" \
+      --out "$out/$name" --allow-errors >/dev/null 2>"$work/$name.err"; } 2>"$work/$name.time"
+  s1="$(cpu_ticks "$server_pid")"
+  local requests wall user sys load_after
+  load_after="$(cut -d' ' -f1 /proc/loadavg)"
+  requests="$(jq '.requests' "$out/$name.json")"
+  read -r wall user sys <"$work/$name.time"
+  awk -v c="$config" -v r="$rate" -v n="$requests" -v d="$((s1 - s0))" -v t="$tck" -v u="$user" \
+    -v s="$sys" -v w="$wall" -v l="$load" -v la="$load_after" -v dur="${duration%s}" -v wu="${warmup%s}" 'BEGIN {
+      cpu = d / t; total = (dur + wu) * r
+      printf "%s\t%s\t%d\t%.2f\t%.1f\t%s\t%s\t%s\t%s\t%s\n", c, r, n, cpu, cpu / total * 1e6, u, s, w, l, la }' \
+    >>"$out/cpu.tsv"
+  head -n 1 "$out/$name.md"
+}
+
+# run_peak CONFIG GEN_CPUS
+run_peak() {
+  local config="$1" gen_cpus="$2"
+  taskset -c "$gen_cpus" "$bin/shopnow-bench" find-peak --target "http://$server_addr" \
+    --duration "${PEAK_DURATION:-10s}" --warmup "${PEAK_WARMUP:-2s}" --connections "$connections" \
+    --bound-ms 300 --bound-ms 50 --start-rate "${PEAK_START:-1000}" --max-rate 200000 \
+    --out "$out/$config-peak" single --path /hello >/dev/null 2>"$out/$config-peak.log"
+  head -n 2 "$out/$config-peak.md"
+}
+
+wait_idle
+echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)" >>"$out/machine.txt"
+for cores in 1 2; do
+  if [ "$cores" = 1 ]; then server_cpus=0 gen_cpus=1; else server_cpus=0,1 gen_cpus=0,1; fi
+  for label in testhost native; do
+    config="$label-${cores}core"
+    echo "==> $config (server on CPU $server_cpus, generator on CPU $gen_cpus)"
+    wait_idle
+    start_server "$label" "$server_cpus"
+    for rate in $rates; do run_fixed "$config" "$gen_cpus" "$rate"; done
+    if [ "$peak" = 1 ]; then run_peak "$config" "$gen_cpus"; fi
+    if [ "$profile" = 1 ] && [ "$config" = testhost-1core ]; then
+      echo "==> perf profile of $config at ${PROFILE_RATE:-5000} req/s"
+      taskset -c "$gen_cpus" "$bin/shopnow-bench" single --target "http://$server_addr" --path /hello \
+        --rate "${PROFILE_RATE:-5000}" --duration 15s --warmup 1s --connections "$connections" \
+        --allow-errors >/dev/null &
+      gen=$!
+      sleep 3
+      perf record -e cpu-clock -F 1999 -p "$server_pid" -o "$work/perf.data" -- sleep 10 2>/dev/null
+      wait "$gen"
+      # To files first: `perf report | head` would die of SIGPIPE under pipefail.
+      perf report -i "$work/perf.data" --no-children --sort dso,symbol --percent-limit 0.25 \
+        --stdio >"$work/perf-symbols.txt" 2>/dev/null || true
+      perf report -i "$work/perf.data" --no-children --sort dso --stdio >"$work/perf-dso.txt" 2>/dev/null || true
+      sed -e 's/ *$//' -e '/^$/d' "$work/perf-dso.txt" >"$out/perf-testhost-1core-dso.txt"
+      sed -e 's/ *$//' -e 's/  *- *- *$//' -e '/^$/d' "$work/perf-symbols.txt" >"$out/perf-testhost-1core.txt"
+    fi
+    stop_server
+  done
+done
+echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)" >>"$out/machine.txt"
+echo "==> results in $out (cpu.tsv: CPU seconds per process and per request)"
+column -t -s $'\t' "$out/cpu.tsv"
