@@ -1,0 +1,639 @@
+//! Checkout: the orchestrated saga that turns items (or the cart) into a confirmed order.
+//!
+//! 1. claim the idempotency key (replay a finished request, 409 while one is in flight, 422 for
+//!    another body under the same key);
+//! 2. reserve stock in the catalog for every item, priced by the catalog (all or nothing);
+//! 3. record the order `pending` with one fulfilment per seller (history + outbox, one
+//!    transaction);
+//! 4. authorise the total with the payment provider;
+//! 5. commit the reservation and confirm the order.
+//!
+//! Every failure compensates what was done: out of stock reserves nothing; a declined payment
+//! releases the stock (`payment_failed`); a catalog or provider that fails or misses its deadline
+//! gets the hold released, any authorisation voided and the order `failed`, and the client a 503
+//! it may retry with the same key. Calls to the catalog and the provider are keyed by the order
+//! id, so a repeated call never reserves or charges twice. A crash between steps leaves either a
+//! hold that lapses in the catalog or a `pending` order that the sweep resolves.
+
+use shopnow_kernel::outbound::Budget;
+
+use super::views::{CheckoutOutcome, OrderView};
+use super::{log, outbox, save, settle};
+use crate::OrdersError;
+use crate::domain::idempotency::{Fingerprint, IdempotencyKey, KEY_TTL_MS, LOCK_MS};
+use crate::domain::order::{NewOrder, Order, OrderError, OrderLine, OrderStatus};
+use crate::domain::{Cart, OrderId, PaymentToken, ProductId, Quantity, ShippingAddress};
+use crate::ports::{AuthorizeOutcome, CatalogError, KeyClaim, KeyClaimOutcome, Ports};
+
+/// A validated checkout request.
+#[derive(Debug, Clone)]
+pub struct Checkout {
+    /// The buyer.
+    pub buyer_id: String,
+    /// The client's idempotency key.
+    pub key: IdempotencyKey,
+    /// Fingerprint of the request.
+    pub fingerprint: Fingerprint,
+    /// Items to buy; `None` checks out the cart (which is emptied on success).
+    pub items: Option<Vec<(ProductId, Quantity)>>,
+    /// Where to ship.
+    pub shipping_address: ShippingAddress,
+    /// How to pay.
+    pub payment_token: PaymentToken,
+}
+
+/// A checkout's answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Placed {
+    /// What happened.
+    pub outcome: CheckoutOutcome,
+    /// Whether it was replayed from an earlier request with the same key.
+    pub replayed: bool,
+}
+
+/// Runs the checkout (or replays it).
+///
+/// # Errors
+/// [`OrdersError::KeyInUse`], [`OrdersError::KeyReused`]; [`OrdersError::Invalid`] for an empty
+/// cart; [`OrdersError::DependencyUnavailable`] (compensated, retry with the same key);
+/// [`OrdersError::Storage`].
+pub fn place_order(ports: &Ports<'_>, checkout: Checkout) -> Result<Placed, OrdersError> {
+    let now = ports.clock.now_ms();
+    let claim = KeyClaim {
+        user_id: &checkout.buyer_id,
+        key: &checkout.key,
+        fingerprint: &checkout.fingerprint,
+        now_ms: now,
+        locked_until_ms: now.saturating_add(LOCK_MS),
+        expires_at_ms: now.saturating_add(KEY_TTL_MS),
+    };
+    match ports.orders.claim_key(&claim)? {
+        KeyClaimOutcome::Completed {
+            fingerprint,
+            outcome,
+        } => {
+            if fingerprint != checkout.fingerprint {
+                return Err(OrdersError::KeyReused);
+            }
+            let outcome = serde_json::from_str(&outcome)
+                .map_err(|e| OrdersError::Internal(format!("stored outcome unreadable: {e}")))?;
+            return Ok(Placed {
+                outcome,
+                replayed: true,
+            });
+        }
+        KeyClaimOutcome::InFlight { fingerprint } => {
+            return Err(if fingerprint == checkout.fingerprint {
+                OrdersError::KeyInUse
+            } else {
+                OrdersError::KeyReused
+            });
+        }
+        KeyClaimOutcome::Claimed {
+            previous_order: Some(previous),
+        } => {
+            if let Some(outcome) = resume(ports, &previous)? {
+                finish(ports, &checkout, &outcome);
+                return Ok(Placed {
+                    outcome,
+                    replayed: true,
+                });
+            }
+        }
+        KeyClaimOutcome::Claimed {
+            previous_order: None,
+        } => {}
+    }
+    match run(ports, &checkout) {
+        Ok(outcome) => {
+            finish(ports, &checkout, &outcome);
+            Ok(Placed {
+                outcome,
+                replayed: false,
+            })
+        }
+        Err(err) => {
+            if let Err(e) = ports.orders.release_key(&checkout.buyer_id, &checkout.key) {
+                // The claim lapses after LOCK_MS; retries get 409 until then.
+                log(
+                    ports,
+                    "warn",
+                    "idempotency.release_failed",
+                    &[("error", &e.to_string())],
+                );
+            }
+            Err(err)
+        }
+    }
+}
+
+/// What to answer when a crashed request with this key had recorded `order_id`: the order's
+/// outcome if it got that far, `KeyInUse` while the sweep has yet to resolve it, or `None` to
+/// run the checkout afresh (it failed and was compensated).
+fn resume(ports: &Ports<'_>, order_id: &OrderId) -> Result<Option<CheckoutOutcome>, OrdersError> {
+    let Some(order) = ports.orders.find(order_id)? else {
+        return Ok(None);
+    };
+    Ok(match order.status {
+        OrderStatus::Pending => return Err(OrdersError::KeyInUse),
+        OrderStatus::Confirmed
+        | OrderStatus::PartiallyShipped
+        | OrderStatus::Shipped
+        | OrderStatus::Cancelled => Some(CheckoutOutcome::Created {
+            order: Box::new(OrderView::from(&order)),
+        }),
+        OrderStatus::PaymentFailed => Some(CheckoutOutcome::PaymentDeclined {
+            order_id: order.id.to_string(),
+        }),
+        OrderStatus::Failed => None,
+    })
+}
+
+/// Stores the outcome under the key. A failure is logged: the key's claim still names the order,
+/// so a retry after the lock lapses resumes from it rather than ordering twice.
+fn finish(ports: &Ports<'_>, checkout: &Checkout, outcome: &CheckoutOutcome) {
+    let stored = match serde_json::to_string(outcome) {
+        Ok(s) => s,
+        Err(e) => {
+            log(
+                ports,
+                "error",
+                "idempotency.serialise_failed",
+                &[("error", &e.to_string())],
+            );
+            return;
+        }
+    };
+    if let Err(e) = ports
+        .orders
+        .complete_key(&checkout.buyer_id, &checkout.key, &stored)
+    {
+        log(
+            ports,
+            "warn",
+            "idempotency.complete_failed",
+            &[("error", &e.to_string())],
+        );
+    }
+}
+
+/// Releases a hold the checkout may have taken, logging a failure (the hold lapses).
+fn release_quietly(ports: &Ports<'_>, order_id: &OrderId) {
+    let budget = Budget::starting_now(ports.clock, ports.deadlines.compensation_ms);
+    if let Err(e) = ports.catalog.release(&budget, order_id) {
+        log(
+            ports,
+            "warn",
+            "compensation.failed",
+            &[
+                ("step", "release_stock"),
+                ("order.id", order_id.as_str()),
+                ("error", &e.to_string()),
+                ("note", "the hold lapses in the catalog"),
+            ],
+        );
+    }
+}
+
+/// Marks the order `failed` for `reason` and gives back what it holds. Storage failures are
+/// logged: the order then stays `pending` and the sweep resolves it.
+fn abort(ports: &Ports<'_>, order: &mut Order, reason: &str, payment_unknown: bool) {
+    let result = order
+        .fail(reason, payment_unknown, ports.clock.now_ms())
+        .map_err(OrdersError::from)
+        .and_then(|events| save(ports, order, &events))
+        .and_then(|()| settle(ports, order));
+    if let Err(e) = result {
+        log(
+            ports,
+            "warn",
+            "checkout.abort_incomplete",
+            &[
+                ("order.id", order.id.as_str()),
+                ("error", &e.to_string()),
+                ("note", "the sweep resolves it"),
+            ],
+        );
+    }
+}
+
+fn to_lines(
+    reserved: Vec<crate::ports::ReservedLine>,
+    items: &[(ProductId, Quantity)],
+) -> Result<Vec<OrderLine>, OrdersError> {
+    let matches = reserved.len() == items.len()
+        && items.iter().all(|(product, quantity)| {
+            reserved
+                .iter()
+                .any(|l| &l.product_id == product && l.quantity == *quantity)
+        });
+    if !matches {
+        return Err(OrdersError::Internal(
+            "the catalog reserved other items than requested".into(),
+        ));
+    }
+    Ok(reserved
+        .into_iter()
+        .map(|l| OrderLine {
+            product_id: l.product_id,
+            seller_id: l.seller_id,
+            title: l.title,
+            unit_price: l.unit_price,
+            quantity: l.quantity,
+        })
+        .collect())
+}
+
+/// The saga proper, after the key is claimed.
+fn run(ports: &Ports<'_>, checkout: &Checkout) -> Result<CheckoutOutcome, OrdersError> {
+    let (items, from_cart) = match &checkout.items {
+        Some(items) => (items.clone(), false),
+        None => {
+            let cart =
+                Cart::live_or_empty(ports.carts.load(&checkout.buyer_id)?, ports.clock.now_ms());
+            if cart.is_empty() {
+                return Err(OrdersError::Invalid(
+                    "items".into(),
+                    "are required when the cart is empty".into(),
+                ));
+            }
+            let items = cart
+                .items()
+                .iter()
+                .map(|i| (i.product_id.clone(), i.quantity))
+                .collect();
+            (items, true)
+        }
+    };
+    let order_id = OrderId::parse(&ports.ids.new_id()?)
+        .map_err(|_| OrdersError::Internal("minted order id is not a UUID".into()))?;
+    let budget = Budget::starting_now(ports.clock, ports.deadlines.checkout_ms);
+
+    // 1. Reserve: all or nothing, priced by the catalog.
+    let reserved = match ports.catalog.reserve(&budget, &order_id, &items) {
+        Ok(lines) => lines,
+        Err(CatalogError::OutOfStock(short)) => {
+            return Ok(CheckoutOutcome::OutOfStock { items: short });
+        }
+        Err(CatalogError::Unavailable(cause)) => {
+            // The catalog may have reserved before the deadline cut the call.
+            release_quietly(ports, &order_id);
+            return Err(OrdersError::DependencyUnavailable {
+                dependency: "catalog",
+                cause,
+            });
+        }
+        Err(other) => {
+            release_quietly(ports, &order_id);
+            return Err(OrdersError::Internal(format!("reserve: {other}")));
+        }
+    };
+    let lines = match to_lines(reserved, &items) {
+        Ok(lines) => lines,
+        Err(e) => {
+            release_quietly(ports, &order_id);
+            return Err(e);
+        }
+    };
+
+    // 2. Record the order, pending.
+    let placed = Order::place(
+        NewOrder {
+            id: order_id.clone(),
+            buyer_id: checkout.buyer_id.clone(),
+            lines,
+            shipping_address: checkout.shipping_address.clone(),
+        },
+        ports.ids,
+        ports.clock.now_ms(),
+    );
+    let (mut order, events) = match placed {
+        Ok(placed) => placed,
+        Err(OrderError::MixedCurrencies(currencies)) => {
+            release_quietly(ports, &order_id);
+            return Ok(CheckoutOutcome::MixedCurrencies { currencies });
+        }
+        Err(e) => {
+            release_quietly(ports, &order_id);
+            return Err(e.into());
+        }
+    };
+    let recorded = outbox(ports, &order, &events).and_then(|messages| {
+        ports
+            .orders
+            .insert(
+                &order,
+                &messages,
+                Some((checkout.buyer_id.as_str(), &checkout.key)),
+            )
+            .map_err(OrdersError::from)
+    });
+    if let Err(e) = recorded {
+        release_quietly(ports, &order_id);
+        return Err(e);
+    }
+    order.mark_saved();
+
+    // 3. Authorise the total.
+    let reference =
+        match ports
+            .payments
+            .authorize(&budget, &order.id, order.total, &checkout.payment_token)
+        {
+            Ok(AuthorizeOutcome::Approved { reference }) => reference,
+            Ok(AuthorizeOutcome::Declined) => {
+                let result = order
+                    .decline_payment(ports.clock.now_ms())
+                    .map_err(OrdersError::from)
+                    .and_then(|events| save(ports, &mut order, &events))
+                    .and_then(|()| settle(ports, &mut order));
+                if let Err(e) = result {
+                    log(
+                        ports,
+                        "warn",
+                        "checkout.decline_incomplete",
+                        &[("order.id", order.id.as_str()), ("error", &e.to_string())],
+                    );
+                }
+                return Ok(CheckoutOutcome::PaymentDeclined {
+                    order_id: order.id.to_string(),
+                });
+            }
+            Err(e) => {
+                abort(ports, &mut order, "payment_unavailable", true);
+                return Err(OrdersError::DependencyUnavailable {
+                    dependency: "payment provider",
+                    cause: e.to_string(),
+                });
+            }
+        };
+    order.payment_authorized(reference.clone());
+
+    // 4. Commit the reservation and confirm.
+    if let Err(e) = ports.catalog.commit(&budget, &order.id) {
+        abort(ports, &mut order, "catalog_unavailable", false);
+        return Err(OrdersError::DependencyUnavailable {
+            dependency: "catalog",
+            cause: e.to_string(),
+        });
+    }
+    order.stock_committed();
+    let events = order.confirm(reference, ports.clock.now_ms())?;
+    if let Err(e) = save(ports, &mut order, &events) {
+        abort(ports, &mut order, "storage_failed", false);
+        return Err(e);
+    }
+    if from_cart && let Err(e) = ports.carts.delete(&checkout.buyer_id) {
+        log(
+            ports,
+            "warn",
+            "cart.clear_failed",
+            &[("order.id", order.id.as_str()), ("error", &e.to_string())],
+        );
+    }
+    Ok(CheckoutOutcome::Created {
+        order: Box::new(OrderView::from(&order)),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::set_cart_item::set_cart_item;
+    use crate::domain::order::{PaymentStatus, StockState};
+    use crate::testing::{Harness, address, pid};
+    use shopnow_kernel::ids::Clock as _;
+
+    fn checkout(key: &str, items: Option<Vec<(u32, i64)>>, token: &str) -> Checkout {
+        let body = serde_json::json!({"key": key, "items": items, "token": token});
+        Checkout {
+            buyer_id: "buyer".into(),
+            key: IdempotencyKey::parse(key).unwrap(),
+            fingerprint: Fingerprint::of("POST", "/v1/orders", &body),
+            items: items.map(|items| {
+                items
+                    .into_iter()
+                    .map(|(p, q)| (pid(p), Quantity::parse(q).unwrap()))
+                    .collect()
+            }),
+            shipping_address: address(),
+            payment_token: PaymentToken::parse(token).unwrap(),
+        }
+    }
+
+    fn harness() -> Harness {
+        let h = Harness::new();
+        h.catalog.add_product(1, "s1", 1000, "EUR", 5);
+        h.catalog.add_product(2, "s2", 500, "EUR", 5);
+        h
+    }
+
+    fn only_order(h: &Harness) -> Order {
+        let orders = h.orders.all();
+        assert_eq!(orders.len(), 1, "exactly one order");
+        orders.into_iter().next().unwrap()
+    }
+
+    #[test]
+    fn a_two_seller_checkout_confirms_with_a_fulfilment_per_seller() {
+        let h = harness();
+        let placed = place_order(
+            &h.ports(),
+            checkout("k1", Some(vec![(1, 2), (2, 1)]), "tok_ok"),
+        )
+        .unwrap();
+        let CheckoutOutcome::Created { order } = placed.outcome else {
+            panic!("expected created, got {:?}", placed.outcome)
+        };
+        assert_eq!(order.status, "confirmed");
+        assert_eq!(order.total.amount(), 2500);
+        assert_eq!(order.fulfilments.len(), 2);
+        assert_eq!(h.catalog.available(1), 3);
+        assert_eq!(
+            h.catalog.reservation_state(&order.id).as_deref(),
+            Some("committed")
+        );
+        assert_eq!(h.payments.state(&order.id).as_deref(), Some("authorized"));
+        let events = h.orders.outbox_types();
+        assert_eq!(events, ["order.created", "order.placed"]);
+    }
+
+    #[test]
+    fn a_replay_returns_the_first_outcome_without_doing_anything_again() {
+        let h = harness();
+        let first = place_order(&h.ports(), checkout("k1", Some(vec![(1, 1)]), "tok_ok")).unwrap();
+        let again = place_order(&h.ports(), checkout("k1", Some(vec![(1, 1)]), "tok_ok")).unwrap();
+        assert!(again.replayed);
+        assert_eq!(first.outcome, again.outcome);
+        assert_eq!(h.catalog.reserve_calls(), 1);
+        assert_eq!(h.payments.authorize_calls(), 1);
+        assert_eq!(h.catalog.available(1), 4);
+    }
+
+    #[test]
+    fn the_same_key_with_another_body_is_refused() {
+        let h = harness();
+        place_order(&h.ports(), checkout("k1", Some(vec![(1, 1)]), "tok_ok")).unwrap();
+        let err =
+            place_order(&h.ports(), checkout("k1", Some(vec![(1, 2)]), "tok_ok")).unwrap_err();
+        assert!(matches!(err, OrdersError::KeyReused));
+    }
+
+    #[test]
+    fn a_key_in_flight_answers_in_use() {
+        let h = harness();
+        let c = checkout("k1", Some(vec![(1, 1)]), "tok_ok");
+        h.orders
+            .hold_key("buyer", "k1", &c.fingerprint, h.clock.now_ms() + 10_000);
+        assert!(matches!(
+            place_order(&h.ports(), c),
+            Err(OrdersError::KeyInUse)
+        ));
+        assert_eq!(h.catalog.reserve_calls(), 0);
+    }
+
+    #[test]
+    fn out_of_stock_lists_short_items_and_reserves_nothing() {
+        let h = harness();
+        let placed = place_order(
+            &h.ports(),
+            checkout("k1", Some(vec![(1, 6), (2, 1)]), "tok_ok"),
+        )
+        .unwrap();
+        let CheckoutOutcome::OutOfStock { items } = placed.outcome else {
+            panic!("expected out of stock")
+        };
+        assert_eq!(items.len(), 1);
+        assert_eq!((items[0].requested, items[0].available), (6, 5));
+        assert_eq!((h.catalog.available(1), h.catalog.available(2)), (5, 5));
+        assert!(h.orders.all().is_empty());
+        assert_eq!(h.payments.authorize_calls(), 0);
+    }
+
+    #[test]
+    fn a_declined_payment_releases_the_stock_and_fails_the_order() {
+        let h = harness();
+        let placed = place_order(
+            &h.ports(),
+            checkout("k1", Some(vec![(1, 2)]), "tok_decline"),
+        )
+        .unwrap();
+        assert!(matches!(
+            placed.outcome,
+            CheckoutOutcome::PaymentDeclined { .. }
+        ));
+        let order = only_order(&h);
+        assert_eq!(order.status, OrderStatus::PaymentFailed);
+        assert_eq!(order.stock, StockState::Returned);
+        assert_eq!(h.catalog.available(1), 5);
+        assert!(!order.owes_compensation());
+    }
+
+    #[test]
+    fn an_unavailable_provider_voids_releases_and_answers_unavailable() {
+        for token in ["tok_error", "tok_slow"] {
+            let h = harness();
+            let err =
+                place_order(&h.ports(), checkout("k1", Some(vec![(1, 2)]), token)).unwrap_err();
+            assert!(matches!(
+                err,
+                OrdersError::DependencyUnavailable {
+                    dependency: "payment provider",
+                    ..
+                }
+            ));
+            let order = only_order(&h);
+            assert_eq!(order.status, OrderStatus::Failed);
+            assert_eq!(order.stock, StockState::Returned);
+            assert_eq!(order.payment, PaymentStatus::Voided);
+            assert_eq!(h.catalog.available(1), 5, "{token}");
+            // A slow approval that lands after the void is refused by the provider.
+            assert_eq!(
+                h.payments.state(order.id.as_str()).as_deref(),
+                Some("voided"),
+                "{token}"
+            );
+            // The key is free again: a retry runs the checkout anew.
+            assert!(h.orders.key_state("buyer", "k1").is_none());
+        }
+    }
+
+    #[test]
+    fn an_unavailable_catalog_at_reserve_leaves_nothing_held() {
+        let h = harness();
+        h.catalog.fail_reserve_after_holding();
+        let err =
+            place_order(&h.ports(), checkout("k1", Some(vec![(1, 2)]), "tok_ok")).unwrap_err();
+        assert!(matches!(
+            err,
+            OrdersError::DependencyUnavailable {
+                dependency: "catalog",
+                ..
+            }
+        ));
+        assert_eq!(h.catalog.available(1), 5);
+        assert!(h.orders.all().is_empty());
+        assert_eq!(h.payments.authorize_calls(), 0);
+    }
+
+    #[test]
+    fn a_failed_commit_voids_the_payment_and_returns_the_stock() {
+        let h = harness();
+        h.catalog.fail_commit_after_committing();
+        let err =
+            place_order(&h.ports(), checkout("k1", Some(vec![(1, 2)]), "tok_ok")).unwrap_err();
+        assert!(matches!(err, OrdersError::DependencyUnavailable { .. }));
+        let order = only_order(&h);
+        assert_eq!(order.status, OrderStatus::Failed);
+        assert_eq!(order.payment, PaymentStatus::Voided);
+        assert_eq!(h.catalog.available(1), 5, "committed units were restocked");
+    }
+
+    #[test]
+    fn mixed_currencies_are_refused_and_released() {
+        let h = harness();
+        h.catalog.add_product(3, "s1", 700, "USD", 5);
+        let placed = place_order(
+            &h.ports(),
+            checkout("k1", Some(vec![(1, 1), (3, 1)]), "tok_ok"),
+        )
+        .unwrap();
+        assert_eq!(
+            placed.outcome,
+            CheckoutOutcome::MixedCurrencies {
+                currencies: vec!["EUR".into(), "USD".into()]
+            }
+        );
+        assert_eq!((h.catalog.available(1), h.catalog.available(3)), (5, 5));
+    }
+
+    #[test]
+    fn checking_out_the_cart_empties_it_only_on_success() {
+        let h = harness();
+        set_cart_item(&h.ports(), "buyer", pid(1), 2).unwrap();
+        let placed = place_order(&h.ports(), checkout("k1", None, "tok_decline")).unwrap();
+        assert!(matches!(
+            placed.outcome,
+            CheckoutOutcome::PaymentDeclined { .. }
+        ));
+        assert!(h.carts.get("buyer").is_some_and(|c| !c.is_empty()));
+        let placed = place_order(&h.ports(), checkout("k2", None, "tok_ok")).unwrap();
+        assert!(matches!(placed.outcome, CheckoutOutcome::Created { .. }));
+        assert!(h.carts.get("buyer").is_none());
+        let err = place_order(&h.ports(), checkout("k3", None, "tok_ok")).unwrap_err();
+        assert!(matches!(err, OrdersError::Invalid(f, _) if f == "items"));
+    }
+
+    #[test]
+    fn a_crashed_request_is_resumed_from_its_recorded_order() {
+        let h = harness();
+        let c = checkout("k1", Some(vec![(1, 1)]), "tok_ok");
+        let first = place_order(&h.ports(), c.clone()).unwrap();
+        // Simulate a crash after confirming but before the outcome was stored.
+        h.orders.forget_outcome("buyer", "k1", h.clock.now_ms() - 1);
+        h.clock.advance(LOCK_MS + 1);
+        let again = place_order(&h.ports(), c).unwrap();
+        assert_eq!(again.outcome, first.outcome);
+        assert_eq!(h.payments.authorize_calls(), 1);
+    }
+}
