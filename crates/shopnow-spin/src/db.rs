@@ -185,6 +185,41 @@ fn sqlite_value(value: sqlite3::Value) -> Result<SqlValue, DbError> {
     })
 }
 
+/// Longest a `BEGIN` waits for another instance's transaction on the shared connection.
+const BEGIN_WAIT_MS: u64 = 5_000;
+
+/// Whether `err` is SQLite refusing a `BEGIN` because the connection is already in a transaction.
+fn nested_transaction(err: &DbError) -> bool {
+    err.message.contains("within a transaction")
+}
+
+/// Runs `begin` until it succeeds, backing off (1, 2, 4, 8, then 10 ms) while the shared
+/// connection is inside another instance's transaction, for at most `max_wait_ms`.
+///
+/// Spin's (and the test host's) embedded SQLite is one connection shared by every instance of a
+/// component, and statements from concurrent instances interleave on it. A second `BEGIN` then
+/// fails ("cannot start a transaction within a transaction"); without waiting, the caller would
+/// fail the request, and anything it wrote outside a transaction would join the other instance's.
+/// Rejected alternative: a lock row — its acquisition would itself interleave on the connection.
+fn begin_when_free(
+    mut begin: impl FnMut() -> Result<u64, DbError>,
+    mut sleep_ms: impl FnMut(u64),
+    max_wait_ms: u64,
+) -> Result<u64, DbError> {
+    let mut waited = 0;
+    let mut delay = 1;
+    loop {
+        match begin() {
+            Err(err) if nested_transaction(&err) && waited < max_wait_ms => {
+                sleep_ms(delay);
+                waited += delay;
+                delay = (delay * 2).min(10);
+            }
+            other => return other,
+        }
+    }
+}
+
 impl SqliteDatabase {
     fn run(&self, sql: &str, params: &[SqlValue]) -> Result<sqlite3::QueryResult, DbError> {
         self.0
@@ -199,6 +234,13 @@ impl Database for SqliteDatabase {
     }
 
     fn execute(&self, sql: &str, params: &[SqlValue]) -> Result<u64, DbError> {
+        if sql.starts_with("BEGIN") {
+            return begin_when_free(
+                || self.run(sql, params).map(|_| 0),
+                |ms| std::thread::sleep(std::time::Duration::from_millis(ms)),
+                BEGIN_WAIT_MS,
+            );
+        }
         self.run(sql, params)?;
         Ok(self.0.changes())
     }
@@ -238,5 +280,49 @@ impl Database for AnyDatabase {
             Self::Pg(db) => db.query(sql, params),
             Self::Sqlite(db) => db.query(sql, params),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn nested() -> DbError {
+        DbError::from_sqlite_message("cannot start a transaction within a transaction".into())
+    }
+
+    #[test]
+    fn begin_waits_for_the_other_transaction_then_succeeds() {
+        let mut attempts = 0;
+        let mut slept = Vec::new();
+        let result = begin_when_free(
+            || {
+                attempts += 1;
+                if attempts < 4 { Err(nested()) } else { Ok(0) }
+            },
+            |ms| slept.push(ms),
+            5_000,
+        );
+        assert!(result.is_ok());
+        assert_eq!(slept, [1, 2, 4]);
+    }
+
+    #[test]
+    fn begin_gives_up_after_the_wait_limit_and_never_retries_other_errors() {
+        let mut slept = 0;
+        let result = begin_when_free(|| Err(nested()), |ms| slept += ms, 50);
+        assert!(result.is_err());
+        assert!((50..=60).contains(&slept));
+        let mut attempts = 0;
+        let result = begin_when_free(
+            || {
+                attempts += 1;
+                Err(DbError::new(DbErrorKind::Unavailable, "gone"))
+            },
+            |_| {},
+            5_000,
+        );
+        assert!(result.is_err());
+        assert_eq!(attempts, 1);
     }
 }
