@@ -9,6 +9,7 @@ pub mod domain;
 pub mod error;
 pub mod password_hashing;
 pub mod ports;
+pub mod schema;
 #[cfg(test)]
 mod testing;
 

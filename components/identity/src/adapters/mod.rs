@@ -1,5 +1,4 @@
 //! Spin-backed implementations of the identity ports.
 
 pub mod kv_throttle;
-pub mod migrations;
 pub mod sql_repository;

@@ -13,7 +13,7 @@ use shopnow_kernel::sql::{
     Database, DbError, DbErrorKind, Row, SqlValue, transaction, with_migrations,
 };
 
-use super::migrations::MIGRATIONS;
+use shopnow_identity::schema::MIGRATIONS;
 
 const USER_COLUMNS: &str =
     "id, email, email_normalized, display_name, password_hash, roles, created_at";

@@ -1,6 +1,8 @@
-//! Identity's schema, as numbered migrations embedded in the component. Portable SQL: TEXT
-//! UUIDv7 ids, BIGINT epoch-millisecond timestamps, no booleans. Applied by the repository when
-//! a statement finds the schema missing, and explicitly before production rollouts.
+//! Identity's schema, as numbered migrations. Portable SQL: TEXT UUIDv7 ids, BIGINT
+//! epoch-millisecond timestamps, no booleans. Data only, no I/O: it lives in the pure crate so
+//! both the component's repository (which applies it when a statement finds the schema missing)
+//! and the native `shopnow-migrate` tool (which applies it before a production rollout) use the
+//! same list.
 
 use shopnow_kernel::sql::{Migration, Statement};
 
