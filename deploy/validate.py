@@ -101,6 +101,14 @@ def main():
         if spec.get("enableAutoscaling") and spec.get("replicas") is not None:
             problems.append(f"SpinApp/{name}: replicas is set but the autoscaler owns it")
 
+    # Pod label sets that exist: SpinApps' podLabels and workload templates' labels (Jobs, ...).
+    pod_labels = [app["spec"].get("podLabels", {}) for app in spinapps.values()]
+    pod_labels += [
+        doc.get("spec", {}).get("template", {}).get("metadata", {}).get("labels", {})
+        for _, doc in docs
+        if doc.get("kind") in ("Job", "Deployment", "StatefulSet")
+    ]
+
     for path, doc in docs:
         kind = doc.get("kind")
         name = doc.get("metadata", {}).get("name", "?")
@@ -113,10 +121,8 @@ def main():
                 problems.append(f"{path}: HPA/{name} targets SpinApp {target} without enableAutoscaling")
         if kind in ("PodDisruptionBudget", "NetworkPolicy"):
             selector = (spec.get("selector") or spec.get("podSelector") or {}).get("matchLabels", {})
-            if selector and not any(
-                selector.items() <= app["spec"].get("podLabels", {}).items() for app in spinapps.values()
-            ):
-                problems.append(f"{path}: {kind}/{name} selects no SpinApp's pods: {selector}")
+            if selector and not any(selector.items() <= labels.items() for labels in pod_labels):
+                problems.append(f"{path}: {kind}/{name} selects no pods defined here: {selector}")
 
     for problem in problems:
         print(problem, file=sys.stderr)
