@@ -1,0 +1,754 @@
+//! `SqlCatalogStore`: categories, products, stock and reservations over the kernel's `Database`
+//! port — one implementation for PostgreSQL and SQLite. The SQL is portable except text search
+//! ([`search_clause`]), and every method is one unit of work wrapped in `with_migrations` so a
+//! fresh database is migrated on first use.
+//!
+//! Stock concurrency: a hold is taken with a conditional `UPDATE products SET reserved =
+//! reserved + q WHERE id = $1 AND status = 'active' AND on_hand - reserved >= q` inside the
+//! reservation's transaction. PostgreSQL row locks make concurrent updates of one product wait
+//! and re-check the condition; SQLite's `BEGIN IMMEDIATE` serialises writers. Products are
+//! always locked in ascending id order, so two transactions never wait on each other in a cycle.
+//!
+//! Expiry: `reserved` counts held units, including holds past `expires_at` until a sweep gives
+//! them back. Reads subtract lapsed holds ([`PRODUCT_COLUMNS`]), so availability is exact without
+//! any manual step; write paths sweep the lapsed holds of the products they touch first, each
+//! in its own short transaction, so stored counts converge.
+
+use shopnow_catalog::domain::reservation::{ReservationItem, ReservationRequest};
+use shopnow_catalog::domain::search::{Keyset, ProductSearch, Sort};
+use shopnow_catalog::domain::{
+    Attributes, Category, CategoryName, CategorySlug, Description, OnHand, OrderId, Product,
+    ProductStatus, Quantity, Reservation, ReservationLine, ReservationState, StockLevel, Title,
+};
+use shopnow_catalog::ports::{
+    CatalogStore, ProductRead, ReserveOutcome, SetStockOutcome, StoreError, Transition,
+};
+use shopnow_kernel::StockShortage;
+use shopnow_kernel::ids::Clock;
+use shopnow_kernel::sql::{
+    Database, DbError, DbErrorKind, Dialect, Row, SqlValue, transaction, with_migrations,
+};
+use shopnow_money::{Currency, Money};
+
+use super::migrations::MIGRATIONS;
+
+/// Columns of a product read, in [`product_from_row`] order; `$1` is now (epoch ms). The
+/// reserved column is the live one: stored `reserved` minus holds that lapsed but are not swept
+/// (`SUM` is cast because PostgreSQL sums BIGINT into NUMERIC).
+const PRODUCT_COLUMNS: &str = "p.id, p.seller_id, p.title, p.description, p.category_id, \
+     p.price_amount, p.price_currency, p.attributes, p.on_hand, \
+     p.reserved - COALESCE((SELECT CAST(SUM(l.quantity) AS BIGINT) FROM reservation_lines l \
+     JOIN reservations r ON r.order_id = l.order_id \
+     WHERE l.product_id = p.id AND r.state = 'held' AND r.expires_at <= $1), 0), \
+     p.status, p.version, p.created_at, p.updated_at";
+
+/// The catalog store over one database connection.
+pub struct SqlCatalogStore<'a> {
+    db: &'a dyn Database,
+    clock: &'a dyn Clock,
+}
+
+impl<'a> SqlCatalogStore<'a> {
+    /// A store on `db`; `clock` stamps applied migrations.
+    pub fn new(db: &'a dyn Database, clock: &'a dyn Clock) -> Self {
+        Self { db, clock }
+    }
+
+    fn run<T>(&self, op: impl FnMut(&dyn Database) -> Result<T, DbError>) -> Result<T, StoreError> {
+        self.run_db(op).map_err(StoreError::from)
+    }
+
+    fn run_db<T>(&self, op: impl FnMut(&dyn Database) -> Result<T, DbError>) -> Result<T, DbError> {
+        with_migrations(self.db, MIGRATIONS, self.clock.now_ms(), op)
+    }
+}
+
+fn text(value: &str) -> SqlValue {
+    SqlValue::Text(value.to_owned())
+}
+
+fn int(value: i64) -> SqlValue {
+    SqlValue::Int(value)
+}
+
+fn conversion(what: &str) -> DbError {
+    DbError::new(DbErrorKind::Conversion, format!("stored {what} is invalid"))
+}
+
+fn product_from_row(row: &Row) -> Result<Product, DbError> {
+    let currency = Currency::parse(&row.text(6)?).map_err(|_| conversion("currency"))?;
+    Ok(Product {
+        id: row.text(0)?,
+        seller_id: row.text(1)?,
+        title: Title::parse(&row.text(2)?).map_err(|_| conversion("title"))?,
+        description: Description::parse(&row.text(3)?).map_err(|_| conversion("description"))?,
+        category_id: row.text(4)?,
+        price: Money::parse(row.int(5)?, currency).map_err(|_| conversion("price"))?,
+        attributes: Attributes::from_stored(&row.text(7)?).map_err(|_| conversion("attributes"))?,
+        stock: StockLevel::from_counts(row.int(8)?, row.int(9)?),
+        status: ProductStatus::parse(&row.text(10)?).ok_or_else(|| conversion("status"))?,
+        version: row.int(11)?,
+        created_at_ms: row.int(12)?,
+        updated_at_ms: row.int(13)?,
+    })
+}
+
+fn category_from_row(row: &Row) -> Result<Category, DbError> {
+    Ok(Category {
+        id: row.text(0)?,
+        slug: CategorySlug::parse(&row.text(1)?).map_err(|_| conversion("slug"))?,
+        name: CategoryName::parse(&row.text(2)?).map_err(|_| conversion("name"))?,
+        parent_id: row.opt_text(3)?,
+        created_at_ms: row.int(4)?,
+    })
+}
+
+fn u32_of(value: i64, what: &str) -> Result<u32, DbError> {
+    u32::try_from(value).map_err(|_| conversion(what))
+}
+
+/// Loads a reservation and its lines.
+fn load_reservation(db: &dyn Database, order_id: &OrderId) -> Result<Option<Reservation>, DbError> {
+    let rows = db.query(
+        "SELECT state, created_at, expires_at FROM reservations WHERE order_id = $1",
+        &[text(order_id.as_str())],
+    )?;
+    let Some(head) = rows.first() else {
+        return Ok(None);
+    };
+    let state = ReservationState::parse(&head.text(0)?).ok_or_else(|| conversion("state"))?;
+    let lines = db
+        .query(
+            "SELECT product_id, seller_id, title, unit_amount, unit_currency, quantity \
+             FROM reservation_lines WHERE order_id = $1 ORDER BY position",
+            &[text(order_id.as_str())],
+        )?
+        .iter()
+        .map(|row| {
+            let currency = Currency::parse(&row.text(4)?).map_err(|_| conversion("currency"))?;
+            Ok(ReservationLine {
+                product_id: row.text(0)?,
+                seller_id: row.text(1)?,
+                title: row.text(2)?,
+                unit_price: Money::parse(row.int(3)?, currency)
+                    .map_err(|_| conversion("unit price"))?,
+                quantity: Quantity::parse(u32_of(row.int(5)?, "quantity")?)
+                    .map_err(|_| conversion("quantity"))?,
+            })
+        })
+        .collect::<Result<Vec<_>, DbError>>()?;
+    Ok(Some(Reservation {
+        order_id: order_id.clone(),
+        state,
+        lines,
+        created_at_ms: head.int(1)?,
+        expires_at_ms: head.int(2)?,
+    }))
+}
+
+/// `(product_id, quantity)` of a reservation's lines, in ascending product order (lock order).
+fn line_quantities(db: &dyn Database, order_id: &str) -> Result<Vec<(String, i64)>, DbError> {
+    db.query(
+        "SELECT product_id, quantity FROM reservation_lines WHERE order_id = $1 \
+         ORDER BY product_id",
+        &[text(order_id)],
+    )?
+    .iter()
+    .map(|row| Ok((row.text(0)?, row.int(1)?)))
+    .collect()
+}
+
+/// Gives back the units of one lapsed hold, in its own transaction. A no-op if the hold was
+/// committed, released or swept meanwhile.
+fn expire_one(db: &dyn Database, order_id: &str, now_ms: i64) -> Result<(), DbError> {
+    transaction(db, |tx| {
+        let expired = tx.execute(
+            "UPDATE reservations SET state = 'expired', updated_at = $2 \
+             WHERE order_id = $1 AND state = 'held' AND expires_at <= $2",
+            &[text(order_id), int(now_ms)],
+        )?;
+        if expired == 1 {
+            for (product_id, quantity) in line_quantities(tx, order_id)? {
+                tx.execute(
+                    "UPDATE products SET reserved = reserved - $2 WHERE id = $1",
+                    &[text(&product_id), int(quantity)],
+                )?;
+            }
+        }
+        Ok(())
+    })
+}
+
+/// Most lapsed holds one write path sweeps (the rest go on the next write).
+const SWEEP_BATCH: i64 = 50;
+
+/// Sweeps lapsed holds on `product_ids`.
+fn sweep(db: &dyn Database, product_ids: &[&str], now_ms: i64) -> Result<(), DbError> {
+    if product_ids.is_empty() {
+        return Ok(());
+    }
+    let mut params = vec![int(now_ms), int(SWEEP_BATCH)];
+    let placeholders: Vec<String> = product_ids
+        .iter()
+        .map(|id| {
+            params.push(text(id));
+            format!("${}", params.len())
+        })
+        .collect();
+    let orders = db.query(
+        &format!(
+            "SELECT DISTINCT r.order_id FROM reservations r \
+             JOIN reservation_lines l ON l.order_id = r.order_id \
+             WHERE r.state = 'held' AND r.expires_at <= $1 AND l.product_id IN ({}) \
+             LIMIT $2",
+            placeholders.join(", ")
+        ),
+        &params,
+    )?;
+    for row in &orders {
+        expire_one(db, &row.text(0)?, now_ms)?;
+    }
+    Ok(())
+}
+
+/// Units available now of each product (0 for unknown or archived ones).
+fn available(db: &dyn Database, product_id: &str, now_ms: i64) -> Result<i64, DbError> {
+    let rows = db.query(
+        &format!("SELECT {PRODUCT_COLUMNS} FROM products p WHERE p.id = $2"),
+        &[int(now_ms), text(product_id)],
+    )?;
+    Ok(match rows.first().map(product_from_row).transpose()? {
+        Some(p) if p.status == ProductStatus::Active => p.stock.available(),
+        _ => 0,
+    })
+}
+
+/// Why a reservation transaction stopped.
+enum ReserveAbort {
+    Db(DbError),
+    Short(Vec<ReservationItem>),
+}
+
+impl From<DbError> for ReserveAbort {
+    fn from(err: DbError) -> Self {
+        Self::Db(err)
+    }
+}
+
+fn reserve_tx(
+    tx: &dyn Database,
+    request: &ReservationRequest,
+    now_ms: i64,
+    expires_at_ms: i64,
+) -> Result<ReserveOutcome, ReserveAbort> {
+    if let Some(existing) = load_reservation(tx, &request.order_id)? {
+        return Ok(ReserveOutcome::Replayed(existing));
+    }
+    tx.execute(
+        "INSERT INTO reservations (order_id, state, created_at, expires_at, updated_at) \
+         VALUES ($1, 'held', $2, $3, $2)",
+        &[
+            text(request.order_id.as_str()),
+            int(now_ms),
+            int(expires_at_ms),
+        ],
+    )?;
+    let mut by_product: Vec<&ReservationItem> = request.items.iter().collect();
+    by_product.sort_by(|a, b| a.product_id.cmp(&b.product_id));
+    let mut short = Vec::new();
+    for item in by_product {
+        let held = tx.execute(
+            "UPDATE products SET reserved = reserved + $2 \
+             WHERE id = $1 AND status = 'active' AND on_hand - reserved >= $2",
+            &[text(&item.product_id), int(i64::from(item.quantity.get()))],
+        )?;
+        if held == 0 {
+            short.push(item.clone());
+        }
+    }
+    if !short.is_empty() {
+        return Err(ReserveAbort::Short(short));
+    }
+    let mut lines = Vec::with_capacity(request.items.len());
+    for (position, item) in request.items.iter().enumerate() {
+        let rows = tx.query(
+            "SELECT seller_id, title, price_amount, price_currency FROM products WHERE id = $1",
+            &[text(&item.product_id)],
+        )?;
+        let row = rows.first().ok_or_else(|| conversion("reserved product"))?;
+        let currency = Currency::parse(&row.text(3)?).map_err(|_| conversion("currency"))?;
+        let line = ReservationLine {
+            product_id: item.product_id.clone(),
+            seller_id: row.text(0)?,
+            title: row.text(1)?,
+            unit_price: Money::parse(row.int(2)?, currency).map_err(|_| conversion("price"))?,
+            quantity: item.quantity,
+        };
+        tx.execute(
+            "INSERT INTO reservation_lines (order_id, position, product_id, seller_id, title, \
+             unit_amount, unit_currency, quantity) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            &[
+                text(request.order_id.as_str()),
+                int(i64::try_from(position).unwrap_or(i64::MAX)),
+                text(&line.product_id),
+                text(&line.seller_id),
+                text(&line.title),
+                int(line.unit_price.amount()),
+                text(line.unit_price.currency().code()),
+                int(i64::from(line.quantity.get())),
+            ],
+        )?;
+        lines.push(line);
+    }
+    Ok(ReserveOutcome::Reserved(Reservation {
+        order_id: request.order_id.clone(),
+        state: ReservationState::Held,
+        lines,
+        created_at_ms: now_ms,
+        expires_at_ms,
+    }))
+}
+
+/// Which way a held reservation is settled.
+#[derive(Clone, Copy)]
+enum Settle {
+    Commit,
+    Release,
+}
+
+fn settle(
+    db: &dyn Database,
+    order_id: &OrderId,
+    now_ms: i64,
+    how: Settle,
+) -> Result<Transition, DbError> {
+    // A lapsed hold first gives its units back, so the verdict below sees it as expired.
+    expire_one(db, order_id.as_str(), now_ms)?;
+    transaction(db, |tx| {
+        let rows = tx.query(
+            "SELECT state, expires_at FROM reservations WHERE order_id = $1",
+            &[text(order_id.as_str())],
+        )?;
+        let Some(row) = rows.first() else {
+            return Ok(None);
+        };
+        let state = ReservationState::parse(&row.text(0)?).ok_or_else(|| conversion("state"))?;
+        let expires_at = row.int(1)?;
+        let verdict = match how {
+            Settle::Commit => state.commit(now_ms, expires_at),
+            Settle::Release => state.release(now_ms, expires_at),
+        };
+        let next = match verdict {
+            Ok(next) => next,
+            Err(refused) => return Ok(Some(Err(refused))),
+        };
+        // Conditional on the state read above: a concurrent settle makes this a no-op.
+        let moved = tx.execute(
+            "UPDATE reservations SET state = $2, updated_at = $3 \
+             WHERE order_id = $1 AND state = 'held'",
+            &[text(order_id.as_str()), text(next.as_str()), int(now_ms)],
+        )?;
+        if moved == 0 {
+            // Settled concurrently (PostgreSQL re-checks the condition after the other
+            // transaction commits): answer with the verdict on the state it left.
+            let rows = tx.query(
+                "SELECT state FROM reservations WHERE order_id = $1",
+                &[text(order_id.as_str())],
+            )?;
+            let now_state = rows
+                .first()
+                .map(|r| r.text(0))
+                .transpose()?
+                .and_then(|s| ReservationState::parse(&s))
+                .ok_or_else(|| conversion("state"))?;
+            let verdict = match how {
+                Settle::Commit => now_state.commit(now_ms, expires_at),
+                Settle::Release => now_state.release(now_ms, expires_at),
+            };
+            return Ok(Some(verdict.map(|_| Vec::new())));
+        }
+        let lines = line_quantities(tx, order_id.as_str())?;
+        for (product_id, quantity) in &lines {
+            let sql = match how {
+                Settle::Commit => {
+                    "UPDATE products SET on_hand = on_hand - $2, reserved = reserved - $2 \
+                     WHERE id = $1"
+                }
+                Settle::Release => "UPDATE products SET reserved = reserved - $2 WHERE id = $1",
+            };
+            tx.execute(sql, &[text(product_id), int(*quantity)])?;
+        }
+        Ok(Some(Ok(lines.into_iter().map(|(id, _)| id).collect())))
+    })
+}
+
+/// The dialect-specific text-search pieces: the match condition and the title-tier
+/// expression, both reading the terms from parameter `$n`.
+fn search_clause(dialect: Dialect, n: usize) -> (String, String) {
+    match dialect {
+        Dialect::Postgres => (
+            format!("p.search @@ to_tsquery('english', ${n})"),
+            format!(
+                "CASE WHEN to_tsvector('english', p.title) @@ to_tsquery('english', ${n}) \
+                 THEN 1 ELSE 0 END"
+            ),
+        ),
+        Dialect::Sqlite => (
+            format!("p.seq IN (SELECT rowid FROM products_fts WHERE products_fts MATCH ${n})"),
+            format!(
+                "CASE WHEN p.seq IN (SELECT rowid FROM products_fts \
+                 WHERE products_fts MATCH ${}) THEN 1 ELSE 0 END",
+                n + 1
+            ),
+        ),
+    }
+}
+
+/// The query parameters for the terms: PostgreSQL `a & b`; SQLite `"a" "b"` (all terms
+/// anywhere) and `title : "a" AND title : "b"` (all terms in the title). Terms are letters and
+/// digits only, so quoting cannot be escaped.
+fn search_params(dialect: Dialect, terms: &[String]) -> Vec<SqlValue> {
+    match dialect {
+        Dialect::Postgres => vec![text(&terms.join(" & "))],
+        Dialect::Sqlite => vec![
+            text(
+                &terms
+                    .iter()
+                    .map(|t| format!("\"{t}\""))
+                    .collect::<Vec<_>>()
+                    .join(" "),
+            ),
+            text(
+                &terms
+                    .iter()
+                    .map(|t| format!("title : \"{t}\""))
+                    .collect::<Vec<_>>()
+                    .join(" AND "),
+            ),
+        ],
+    }
+}
+
+fn search_sql(dialect: Dialect, search: &ProductSearch, now_ms: i64) -> (String, Vec<SqlValue>) {
+    let mut params = vec![int(now_ms)];
+    let push = |value: SqlValue, params: &mut Vec<SqlValue>| {
+        params.push(value);
+        format!("${}", params.len())
+    };
+    let mut filters = vec!["p.status = 'active'".to_owned()];
+    let mut tier = "0".to_owned();
+    if let Some(terms) = &search.terms {
+        let first = params.len() + 1;
+        params.extend(search_params(dialect, terms.terms()));
+        let (condition, title_tier) = search_clause(dialect, first);
+        filters.push(condition);
+        tier = title_tier;
+    }
+    if let Some(category) = &search.category_id {
+        let k = push(text(category), &mut params);
+        filters.push(format!(
+            "p.category_id IN (WITH RECURSIVE sub (id) AS (\
+             SELECT id FROM categories WHERE id = {k} \
+             UNION ALL SELECT c.id FROM categories c JOIN sub ON c.parent_id = sub.id) \
+             SELECT id FROM sub)"
+        ));
+    }
+    if let Some(seller) = &search.seller_id {
+        let k = push(text(seller), &mut params);
+        filters.push(format!("p.seller_id = {k}"));
+    }
+    if let Some(currency) = &search.currency {
+        let k = push(text(currency.code()), &mut params);
+        filters.push(format!("p.price_currency = {k}"));
+    }
+    if let Some(min) = search.min_price {
+        let k = push(int(min), &mut params);
+        filters.push(format!("p.price_amount >= {k}"));
+    }
+    if let Some(max) = search.max_price {
+        let k = push(int(max), &mut params);
+        filters.push(format!("p.price_amount <= {k}"));
+    }
+    let order = match search.sort {
+        Sort::Newest => "s.created_at DESC, s.id DESC",
+        Sort::PriceAsc => "s.price_amount ASC, s.id ASC",
+        Sort::PriceDesc => "s.price_amount DESC, s.id DESC",
+        Sort::Relevance => "s.tier DESC, s.created_at DESC, s.id DESC",
+    };
+    let mut outer = Vec::new();
+    if let Some(key) = &search.after {
+        let id = push(text(&key.id), &mut params);
+        let condition = match search.sort {
+            Sort::Newest => {
+                let c = push(int(key.created_at_ms), &mut params);
+                format!("(s.created_at < {c} OR (s.created_at = {c} AND s.id < {id}))")
+            }
+            Sort::PriceAsc => {
+                let p = push(int(key.price), &mut params);
+                format!("(s.price_amount > {p} OR (s.price_amount = {p} AND s.id > {id}))")
+            }
+            Sort::PriceDesc => {
+                let p = push(int(key.price), &mut params);
+                format!("(s.price_amount < {p} OR (s.price_amount = {p} AND s.id < {id}))")
+            }
+            Sort::Relevance => {
+                let t = push(int(key.tier), &mut params);
+                let c = push(int(key.created_at_ms), &mut params);
+                format!(
+                    "(s.tier < {t} OR (s.tier = {t} AND (s.created_at < {c} \
+                     OR (s.created_at = {c} AND s.id < {id}))))"
+                )
+            }
+        };
+        outer.push(condition);
+    }
+    let limit = push(int(i64::from(search.limit) + 1), &mut params);
+    let sql = format!(
+        "SELECT s.* FROM (SELECT {PRODUCT_COLUMNS}, {tier} AS tier FROM products p WHERE {}) s \
+         {} ORDER BY {order} LIMIT {limit}",
+        filters.join(" AND "),
+        if outer.is_empty() {
+            String::new()
+        } else {
+            format!("WHERE {}", outer.join(" AND "))
+        },
+    );
+    (sql, params)
+}
+
+impl CatalogStore for SqlCatalogStore<'_> {
+    fn insert_category(&self, category: &Category) -> Result<(), StoreError> {
+        let result = self.run_db(|db| {
+            db.execute(
+                "INSERT INTO categories (id, slug, name, parent_id, created_at) \
+                 VALUES ($1, $2, $3, $4, $5)",
+                &[
+                    text(&category.id),
+                    text(category.slug.as_str()),
+                    text(category.name.as_str()),
+                    category.parent_id.clone().into(),
+                    int(category.created_at_ms),
+                ],
+            )
+        });
+        match result {
+            Ok(_) => Ok(()),
+            Err(err) if err.kind == DbErrorKind::UniqueViolation => Err(StoreError::SlugTaken),
+            Err(err) => Err(err.into()),
+        }
+    }
+
+    fn list_categories(&self) -> Result<Vec<Category>, StoreError> {
+        self.run(|db| {
+            db.query(
+                "SELECT id, slug, name, parent_id, created_at FROM categories ORDER BY slug",
+                &[],
+            )?
+            .iter()
+            .map(category_from_row)
+            .collect()
+        })
+    }
+
+    fn category_exists(&self, id: &str) -> Result<bool, StoreError> {
+        self.run(|db| {
+            Ok(!db
+                .query("SELECT 1 FROM categories WHERE id = $1", &[text(id)])?
+                .is_empty())
+        })
+    }
+
+    fn insert_product(&self, product: &Product) -> Result<(), StoreError> {
+        self.run(|db| {
+            db.execute(
+                "INSERT INTO products (id, seller_id, title, description, category_id, \
+                 price_amount, price_currency, attributes, on_hand, reserved, status, version, \
+                 created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 0, $10, $11, $12, $13)",
+                &[
+                    text(&product.id),
+                    text(&product.seller_id),
+                    text(product.title.as_str()),
+                    text(product.description.as_str()),
+                    text(&product.category_id),
+                    int(product.price.amount()),
+                    text(product.price.currency().code()),
+                    text(&product.attributes.to_json()),
+                    int(product.stock.on_hand()),
+                    text(product.status.as_str()),
+                    int(product.version),
+                    int(product.created_at_ms),
+                    int(product.updated_at_ms),
+                ],
+            )
+            .map(|_| ())
+        })
+    }
+
+    fn find_product(&self, id: &str, now_ms: i64) -> Result<Option<ProductRead>, StoreError> {
+        self.run(|db| {
+            let rows = db.query(
+                &format!(
+                    "SELECT {PRODUCT_COLUMNS}, (SELECT MIN(r.expires_at) FROM reservation_lines l \
+                     JOIN reservations r ON r.order_id = l.order_id \
+                     WHERE l.product_id = p.id AND r.state = 'held' AND r.expires_at > $1) \
+                     FROM products p WHERE p.id = $2"
+                ),
+                &[int(now_ms), text(id)],
+            )?;
+            rows.first()
+                .map(|row| {
+                    Ok(ProductRead {
+                        product: product_from_row(row)?,
+                        next_lapse_ms: row.opt_int(14)?,
+                    })
+                })
+                .transpose()
+        })
+    }
+
+    fn save_product(&self, product: &Product, expected_version: i64) -> Result<bool, StoreError> {
+        self.run(|db| {
+            let changed = db.execute(
+                "UPDATE products SET title = $2, description = $3, category_id = $4, \
+                 price_amount = $5, price_currency = $6, attributes = $7, status = $8, \
+                 version = $9, updated_at = $10 WHERE id = $1 AND version = $11",
+                &[
+                    text(&product.id),
+                    text(product.title.as_str()),
+                    text(product.description.as_str()),
+                    text(&product.category_id),
+                    int(product.price.amount()),
+                    text(product.price.currency().code()),
+                    text(&product.attributes.to_json()),
+                    text(product.status.as_str()),
+                    int(product.version),
+                    int(product.updated_at_ms),
+                    int(expected_version),
+                ],
+            )?;
+            Ok(changed == 1)
+        })
+    }
+
+    fn set_on_hand(
+        &self,
+        id: &str,
+        on_hand: OnHand,
+        now_ms: i64,
+    ) -> Result<SetStockOutcome, StoreError> {
+        self.run(|db| {
+            sweep(db, &[id], now_ms)?;
+            transaction(db, |tx| {
+                let rows = tx.query(
+                    "SELECT status, on_hand, reserved FROM products WHERE id = $1",
+                    &[text(id)],
+                )?;
+                let Some(row) = rows.first() else {
+                    return Ok(SetStockOutcome::NotFound);
+                };
+                let status =
+                    ProductStatus::parse(&row.text(0)?).ok_or_else(|| conversion("status"))?;
+                if status.ensure_editable().is_err() {
+                    return Ok(SetStockOutcome::Archived);
+                }
+                let reserved = row.int(2)?;
+                let next = match StockLevel::from_counts(row.int(1)?, reserved).set_on_hand(on_hand)
+                {
+                    Ok(next) => next,
+                    Err(_) => return Ok(SetStockOutcome::BelowReserved { reserved }),
+                };
+                let changed = tx.execute(
+                    "UPDATE products SET on_hand = $2, version = version + 1, updated_at = $3 \
+                     WHERE id = $1 AND reserved <= $2 AND status = 'active'",
+                    &[text(id), int(on_hand.get()), int(now_ms)],
+                )?;
+                if changed == 0 {
+                    return Ok(SetStockOutcome::BelowReserved { reserved });
+                }
+                Ok(SetStockOutcome::Done(next))
+            })
+        })
+    }
+
+    fn search_products(
+        &self,
+        search: &ProductSearch,
+        now_ms: i64,
+    ) -> Result<Vec<(Product, Keyset)>, StoreError> {
+        self.run(|db| {
+            let (sql, params) = search_sql(db.dialect(), search, now_ms);
+            db.query(&sql, &params)?
+                .iter()
+                .map(|row| {
+                    let product = product_from_row(row)?;
+                    let key = Keyset {
+                        tier: row.int(14)?,
+                        price: product.price.amount(),
+                        created_at_ms: product.created_at_ms,
+                        id: product.id.clone(),
+                    };
+                    Ok((product, key))
+                })
+                .collect()
+        })
+    }
+
+    fn reserve(
+        &self,
+        request: &ReservationRequest,
+        now_ms: i64,
+        expires_at_ms: i64,
+    ) -> Result<ReserveOutcome, StoreError> {
+        self.run(|db| {
+            let ids: Vec<&str> = request
+                .items
+                .iter()
+                .map(|i| i.product_id.as_str())
+                .collect();
+            sweep(db, &ids, now_ms)?;
+            match transaction(db, |tx| reserve_tx(tx, request, now_ms, expires_at_ms)) {
+                Ok(outcome) => Ok(outcome),
+                Err(ReserveAbort::Short(items)) => {
+                    let shortages = items
+                        .iter()
+                        .map(|item| {
+                            let left = available(db, &item.product_id, now_ms)?;
+                            Ok(StockShortage {
+                                product_id: item.product_id.clone(),
+                                requested: item.quantity.get(),
+                                available: u32::try_from(left.max(0)).unwrap_or(u32::MAX),
+                            })
+                        })
+                        .collect::<Result<Vec<_>, DbError>>()?;
+                    Ok(ReserveOutcome::Short(shortages))
+                }
+                // Two requests for one new order raced (PostgreSQL): the loser answers with
+                // the winner's reservation.
+                Err(ReserveAbort::Db(err)) if err.kind == DbErrorKind::UniqueViolation => {
+                    match load_reservation(db, &request.order_id)? {
+                        Some(existing) => Ok(ReserveOutcome::Replayed(existing)),
+                        None => Err(err),
+                    }
+                }
+                Err(ReserveAbort::Db(err)) => Err(err),
+            }
+        })
+    }
+
+    fn commit_reservation(
+        &self,
+        order_id: &OrderId,
+        now_ms: i64,
+    ) -> Result<Transition, StoreError> {
+        self.run(|db| settle(db, order_id, now_ms, Settle::Commit))
+    }
+
+    fn release_reservation(
+        &self,
+        order_id: &OrderId,
+        now_ms: i64,
+    ) -> Result<Transition, StoreError> {
+        self.run(|db| settle(db, order_id, now_ms, Settle::Release))
+    }
+}
