@@ -1,0 +1,23 @@
+//! Catalog API tests: the built component under the test host, over HTTP only, on the embedded
+//! backends and on PostgreSQL + Redis when configured. Tokens come from the identity service in
+//! the same application (admins through its `identity_admin_emails` bootstrap). One file per
+//! resource.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "test code: helpers outside #[test] fns fail loudly too"
+)]
+
+#[macro_use]
+mod support;
+
+mod cache;
+mod categories;
+mod internal;
+mod products;
+mod reservations;
+mod search;
+mod stock;

@@ -1,0 +1,1 @@
+//! Search, filters and keyset pagination of `GET /v1/products`.
