@@ -183,6 +183,25 @@ mod failures {
     }
 }
 
+mod loading {
+    use super::*;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn an_import_the_host_lacks_fails_startup_naming_it() {
+        let manifest = shopnow_testkit::repo_root()
+            .join("crates/shopnow-testhost/tests/fixtures/unsupported.toml");
+        let mut config = shopnow_testhost::HostConfig::new(&manifest);
+        config.listen = "127.0.0.1:0".parse().unwrap();
+        config.state_dir = tempfile::tempdir().unwrap().keep();
+        let Err(err) = shopnow_testhost::start(config).await else {
+            panic!("started a component with an unsupported import");
+        };
+        let msg = format!("{err:#}");
+        assert!(msg.contains("fermyon:spin/mysql@2.0.0"), "{msg}");
+        assert!(msg.contains("legacy"), "{msg}");
+    }
+}
+
 mod variables {
     use super::*;
 
