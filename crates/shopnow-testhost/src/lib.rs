@@ -39,7 +39,9 @@ pub use pg::PgConnection;
 pub use sqlite::SqliteConnection;
 
 /// What to serve and how; the library's equivalent of `spin up`'s options.
-#[derive(Debug, Clone)]
+///
+/// `Debug` shows variable names only: values may be secrets.
+#[derive(Clone)]
 pub struct HostConfig {
     /// The application manifest (`spin up --from`).
     pub manifest: PathBuf,
@@ -52,6 +54,20 @@ pub struct HostConfig {
     /// Application variable values by (lowercase) name, over the manifest defaults; the role of
     /// `SPIN_VARIABLE_<NAME>` environment variables, which the library itself does not read.
     pub variables: HashMap<String, String>,
+}
+
+impl std::fmt::Debug for HostConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut names: Vec<&String> = self.variables.keys().collect();
+        names.sort();
+        f.debug_struct("HostConfig")
+            .field("manifest", &self.manifest)
+            .field("listen", &self.listen)
+            .field("runtime_config", &self.runtime_config)
+            .field("state_dir", &self.state_dir)
+            .field("variables", &names)
+            .finish()
+    }
 }
 
 impl HostConfig {

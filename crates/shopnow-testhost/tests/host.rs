@@ -184,8 +184,6 @@ mod failures {
 }
 
 mod loading {
-    use super::*;
-
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn an_import_the_host_lacks_fails_startup_naming_it() {
         let manifest = shopnow_testkit::repo_root()
