@@ -1,0 +1,108 @@
+//! Orders' schema, as numbered migrations embedded in the component. Portable SQL: TEXT UUIDv7
+//! ids, BIGINT money (minor units) and epoch-millisecond timestamps, no booleans. Applied by the
+//! repository when a statement finds the schema missing, and explicitly before production
+//! rollouts.
+
+use shopnow_kernel::sql::{Migration, Statement};
+
+/// All orders migrations, oldest first.
+pub const MIGRATIONS: &[Migration] = &[Migration {
+    version: 1,
+    name: "orders",
+    statements: &[
+        Statement::Portable(
+            "CREATE TABLE IF NOT EXISTS orders (\
+             id TEXT PRIMARY KEY, \
+             buyer_id TEXT NOT NULL, \
+             status TEXT NOT NULL, \
+             currency TEXT NOT NULL, \
+             total_amount BIGINT NOT NULL, \
+             item_count BIGINT NOT NULL, \
+             shipping_address TEXT NOT NULL, \
+             payment_status TEXT NOT NULL, \
+             payment_reference TEXT, \
+             stock_state TEXT NOT NULL, \
+             created_at BIGINT NOT NULL, \
+             updated_at BIGINT NOT NULL, \
+             version BIGINT NOT NULL)",
+        ),
+        Statement::Portable(
+            "CREATE INDEX IF NOT EXISTS orders_buyer_idx ON orders (buyer_id, created_at, id)",
+        ),
+        Statement::Portable(
+            "CREATE INDEX IF NOT EXISTS orders_status_idx ON orders (status, updated_at)",
+        ),
+        Statement::Portable(
+            "CREATE TABLE IF NOT EXISTS order_lines (\
+             order_id TEXT NOT NULL REFERENCES orders (id), \
+             line_no BIGINT NOT NULL, \
+             product_id TEXT NOT NULL, \
+             seller_id TEXT NOT NULL, \
+             title TEXT NOT NULL, \
+             unit_amount BIGINT NOT NULL, \
+             currency TEXT NOT NULL, \
+             quantity BIGINT NOT NULL, \
+             PRIMARY KEY (order_id, line_no))",
+        ),
+        Statement::Portable(
+            "CREATE TABLE IF NOT EXISTS fulfilments (\
+             id TEXT PRIMARY KEY, \
+             order_id TEXT NOT NULL REFERENCES orders (id), \
+             position BIGINT NOT NULL, \
+             seller_id TEXT NOT NULL, \
+             status TEXT NOT NULL, \
+             tracking_number TEXT, \
+             shipped_at BIGINT, \
+             created_at BIGINT NOT NULL, \
+             updated_at BIGINT NOT NULL)",
+        ),
+        Statement::Portable(
+            "CREATE INDEX IF NOT EXISTS fulfilments_seller_idx \
+             ON fulfilments (seller_id, created_at, id)",
+        ),
+        Statement::Portable(
+            "CREATE INDEX IF NOT EXISTS fulfilments_order_idx ON fulfilments (order_id)",
+        ),
+        Statement::Portable(
+            "CREATE TABLE IF NOT EXISTS order_history (\
+             order_id TEXT NOT NULL REFERENCES orders (id), \
+             seq BIGINT NOT NULL, \
+             event TEXT NOT NULL, \
+             status TEXT NOT NULL, \
+             fulfilment_id TEXT, \
+             at BIGINT NOT NULL, \
+             PRIMARY KEY (order_id, seq))",
+        ),
+        Statement::Portable(
+            "CREATE TABLE IF NOT EXISTS outbox (\
+             id TEXT PRIMARY KEY, \
+             order_id TEXT NOT NULL, \
+             event_type TEXT NOT NULL, \
+             payload TEXT NOT NULL, \
+             occurred_at BIGINT NOT NULL, \
+             published_at BIGINT)",
+        ),
+        Statement::Portable(
+            "CREATE INDEX IF NOT EXISTS outbox_unpublished_idx ON outbox (published_at, occurred_at)",
+        ),
+        Statement::Portable(
+            "CREATE TABLE IF NOT EXISTS idempotency_keys (\
+             user_id TEXT NOT NULL, \
+             idem_key TEXT NOT NULL, \
+             fingerprint TEXT NOT NULL, \
+             claim_id TEXT NOT NULL, \
+             order_id TEXT, \
+             outcome TEXT, \
+             locked_until BIGINT NOT NULL, \
+             created_at BIGINT NOT NULL, \
+             expires_at BIGINT NOT NULL, \
+             PRIMARY KEY (user_id, idem_key))",
+        ),
+        Statement::Portable(
+            "CREATE INDEX IF NOT EXISTS idempotency_keys_expiry_idx ON idempotency_keys (expires_at)",
+        ),
+        Statement::Portable(
+            "CREATE INDEX IF NOT EXISTS idempotency_keys_order_idx ON idempotency_keys (order_id)",
+        ),
+    ],
+}];

@@ -1,0 +1,673 @@
+//! `SqlOrderRepository`: orders, lines, fulfilments, history, the outbox and idempotency keys
+//! over the kernel's `Database` port — one implementation for PostgreSQL and SQLite. The only
+//! dialect difference is row locking (`FOR UPDATE` on PostgreSQL; SQLite's `BEGIN IMMEDIATE`
+//! already serialises writers). Every method is one unit of work in `with_migrations`, so a
+//! fresh database is migrated on first use; every write runs in a transaction, because Spin's
+//! SQLite connection is shared by concurrent instances (see `shopnow_spin::db`).
+//!
+//! Who won a race is decided by reading back a value only the winner wrote (a claim id, a
+//! version), not by affected-row counts, which on a shared SQLite connection are the
+//! connection's rather than the statement's.
+
+use shopnow_kernel::ids::{Clock, IdSource};
+use shopnow_kernel::sql::{
+    Database, DbError, DbErrorKind, Dialect, Row, SqlValue, transaction, with_migrations,
+};
+use shopnow_money::{Currency, Money};
+use shopnow_orders::domain::fulfilment::TrackingNumber;
+use shopnow_orders::domain::idempotency::{Fingerprint, IdempotencyKey};
+use shopnow_orders::domain::order::{
+    HistoryEntry, Order, OrderLine, OrderStatus, PaymentStatus, StockState,
+};
+use shopnow_orders::domain::{
+    Fulfilment, FulfilmentStatus, OrderId, ProductId, Quantity, ShippingAddress,
+};
+use shopnow_orders::ports::{
+    KeyClaim, KeyClaimOutcome, ListPosition, OrderRepository, OrderSummary, OutboxMessage,
+    RepoError, SellerFulfilment,
+};
+
+use super::migrations::MIGRATIONS;
+
+const ORDER_COLUMNS: &str = "id, buyer_id, status, currency, total_amount, shipping_address, \
+     payment_status, payment_reference, stock_state, created_at, updated_at, version";
+
+/// Why a unit of work stopped: a database failure, or a lost optimistic-concurrency race.
+#[derive(Debug)]
+enum TxError {
+    Db(DbError),
+    Conflict,
+}
+
+impl From<DbError> for TxError {
+    fn from(err: DbError) -> Self {
+        Self::Db(err)
+    }
+}
+
+fn repo_error(err: DbError) -> RepoError {
+    match err.kind {
+        DbErrorKind::Unavailable => RepoError::Unavailable(err.to_string()),
+        _ => RepoError::Failed(err.to_string()),
+    }
+}
+
+fn conversion(message: impl Into<String>) -> DbError {
+    DbError::new(DbErrorKind::Conversion, message)
+}
+
+fn text(value: &str) -> SqlValue {
+    SqlValue::Text(value.to_owned())
+}
+
+fn int(value: i64) -> SqlValue {
+    SqlValue::Int(value)
+}
+
+fn opt_int(value: Option<i64>) -> SqlValue {
+    value.map_or(SqlValue::Null, SqlValue::Int)
+}
+
+fn opt_text(value: Option<&str>) -> SqlValue {
+    value.map_or(SqlValue::Null, text)
+}
+
+fn money(amount: i64, currency: &str) -> Result<Money, DbError> {
+    let currency = Currency::parse(currency).map_err(|e| conversion(e.to_string()))?;
+    Money::parse(amount, currency).map_err(|e| conversion(e.to_string()))
+}
+
+/// `FOR UPDATE` where the dialect has row locks.
+fn for_update(db: &dyn Database) -> &'static str {
+    match db.dialect() {
+        Dialect::Postgres => " FOR UPDATE",
+        Dialect::Sqlite => "",
+    }
+}
+
+/// The orders repository over one (lazily opened) database.
+pub struct SqlOrderRepository<'a> {
+    db: &'a dyn Database,
+    clock: &'a dyn Clock,
+    ids: &'a dyn IdSource,
+}
+
+impl<'a> SqlOrderRepository<'a> {
+    /// A repository on `db`; `clock` stamps applied migrations, `ids` mints claim ids.
+    pub fn new(db: &'a dyn Database, clock: &'a dyn Clock, ids: &'a dyn IdSource) -> Self {
+        Self { db, clock, ids }
+    }
+
+    fn run<T>(&self, op: impl FnMut(&dyn Database) -> Result<T, DbError>) -> Result<T, RepoError> {
+        with_migrations(self.db, MIGRATIONS, self.clock.now_ms(), op).map_err(repo_error)
+    }
+
+    /// Runs `work` in a transaction (migrating first if needed), mapping a lost race.
+    fn write<T>(
+        &self,
+        mut work: impl FnMut(&dyn Database) -> Result<T, TxError>,
+    ) -> Result<T, RepoError> {
+        let mut conflict = false;
+        let result = self.run(|db| {
+            transaction(db, |tx| match work(tx) {
+                Ok(v) => Ok(Some(v)),
+                Err(TxError::Conflict) => {
+                    conflict = true;
+                    Err(TxError::Conflict)
+                }
+                Err(TxError::Db(e)) => Err(TxError::Db(e)),
+            })
+            .or_else(|e| match e {
+                TxError::Conflict => Ok(None),
+                TxError::Db(e) => Err(e),
+            })
+        })?;
+        match result {
+            Some(v) => Ok(v),
+            None if conflict => Err(RepoError::Conflict),
+            None => Err(RepoError::Failed("transaction produced no result".into())),
+        }
+    }
+}
+
+fn order_head(row: &Row) -> Result<Order, DbError> {
+    let id = OrderId::parse(&row.text(0)?).map_err(|_| conversion("order id"))?;
+    let status = OrderStatus::parse(&row.text(2)?).ok_or_else(|| conversion("order status"))?;
+    let total = money(row.int(4)?, &row.text(3)?)?;
+    let shipping_address: ShippingAddress =
+        serde_json::from_str(&row.text(5)?).map_err(|e| conversion(e.to_string()))?;
+    let payment =
+        PaymentStatus::parse(&row.text(6)?).ok_or_else(|| conversion("payment status"))?;
+    let stock = StockState::parse(&row.text(8)?).ok_or_else(|| conversion("stock state"))?;
+    Ok(Order {
+        id,
+        buyer_id: row.text(1)?,
+        status,
+        lines: Vec::new(),
+        fulfilments: Vec::new(),
+        total,
+        shipping_address,
+        payment,
+        payment_reference: row.opt_text(7)?,
+        stock,
+        created_at_ms: row.int(9)?,
+        updated_at_ms: row.int(10)?,
+        version: row.int(11)?,
+        history: Vec::new(),
+        history_saved: 0,
+    })
+}
+
+fn line_from_row(row: &Row) -> Result<OrderLine, DbError> {
+    Ok(OrderLine {
+        product_id: ProductId::parse(&row.text(0)?).map_err(|_| conversion("product id"))?,
+        seller_id: row.text(1)?,
+        title: row.text(2)?,
+        unit_price: money(row.int(3)?, &row.text(4)?)?,
+        quantity: Quantity::parse(row.int(5)?).map_err(|_| conversion("quantity"))?,
+    })
+}
+
+const LINE_COLUMNS: &str = "product_id, seller_id, title, unit_amount, currency, quantity";
+const FULFILMENT_COLUMNS: &str = "id, seller_id, status, tracking_number, shipped_at";
+
+fn fulfilment_from_row(row: &Row) -> Result<Fulfilment, DbError> {
+    Ok(Fulfilment {
+        id: row.text(0)?,
+        seller_id: row.text(1)?,
+        status: FulfilmentStatus::parse(&row.text(2)?)
+            .ok_or_else(|| conversion("fulfilment status"))?,
+        tracking_number: row
+            .opt_text(3)?
+            .map(|t| TrackingNumber::parse(&t).map_err(|_| conversion("tracking number")))
+            .transpose()?,
+        shipped_at_ms: row.opt_int(4)?,
+    })
+}
+
+fn load_order(db: &dyn Database, id: &str, lock: bool) -> Result<Option<Order>, DbError> {
+    let sql = format!(
+        "SELECT {ORDER_COLUMNS} FROM orders WHERE id = $1{}",
+        if lock { for_update(db) } else { "" }
+    );
+    let Some(row) = db.query(&sql, &[text(id)])?.into_iter().next() else {
+        return Ok(None);
+    };
+    let mut order = order_head(&row)?;
+    order.lines = db
+        .query(
+            &format!("SELECT {LINE_COLUMNS} FROM order_lines WHERE order_id = $1 ORDER BY line_no"),
+            &[text(id)],
+        )?
+        .iter()
+        .map(line_from_row)
+        .collect::<Result<_, _>>()?;
+    order.fulfilments = db
+        .query(
+            &format!(
+                "SELECT {FULFILMENT_COLUMNS} FROM fulfilments WHERE order_id = $1 ORDER BY position"
+            ),
+            &[text(id)],
+        )?
+        .iter()
+        .map(fulfilment_from_row)
+        .collect::<Result<_, _>>()?;
+    order.history = db
+        .query(
+            "SELECT event, status, fulfilment_id, at FROM order_history \
+             WHERE order_id = $1 ORDER BY seq",
+            &[text(id)],
+        )?
+        .iter()
+        .map(|row| {
+            Ok(HistoryEntry {
+                event: row.text(0)?,
+                status: OrderStatus::parse(&row.text(1)?)
+                    .ok_or_else(|| conversion("history status"))?,
+                fulfilment_id: row.opt_text(2)?,
+                at_ms: row.int(3)?,
+            })
+        })
+        .collect::<Result<_, DbError>>()?;
+    order.history_saved = order.history.len();
+    Ok(Some(order))
+}
+
+fn load_orders(db: &dyn Database, rows: Vec<Row>) -> Result<Vec<Order>, DbError> {
+    let mut orders = Vec::with_capacity(rows.len());
+    for row in rows {
+        if let Some(order) = load_order(db, &row.text(0)?, false)? {
+            orders.push(order);
+        }
+    }
+    Ok(orders)
+}
+
+fn insert_history(db: &dyn Database, order: &Order) -> Result<(), DbError> {
+    for (seq, entry) in order.history.iter().enumerate().skip(order.history_saved) {
+        db.execute(
+            "INSERT INTO order_history (order_id, seq, event, status, fulfilment_id, at) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+            &[
+                text(order.id.as_str()),
+                int(i64::try_from(seq).unwrap_or(i64::MAX)),
+                text(&entry.event),
+                text(entry.status.as_str()),
+                opt_text(entry.fulfilment_id.as_deref()),
+                int(entry.at_ms),
+            ],
+        )?;
+    }
+    Ok(())
+}
+
+fn insert_outbox(db: &dyn Database, outbox: &[OutboxMessage]) -> Result<(), DbError> {
+    for message in outbox {
+        db.execute(
+            "INSERT INTO outbox (id, order_id, event_type, payload, occurred_at) \
+             VALUES ($1, $2, $3, $4, $5)",
+            &[
+                text(&message.id),
+                text(&message.order_id),
+                text(&message.event_type),
+                text(&message.payload),
+                int(message.occurred_at_ms),
+            ],
+        )?;
+    }
+    Ok(())
+}
+
+fn item_count(order: &Order) -> i64 {
+    order
+        .lines
+        .iter()
+        .map(|l| i64::from(l.quantity.get()))
+        .sum()
+}
+
+/// Position of the first page: after every real row.
+fn position_params(after: Option<&ListPosition>) -> (SqlValue, SqlValue) {
+    match after {
+        Some(p) => (int(p.created_at_ms), text(&p.id)),
+        None => (int(i64::MAX), text("")),
+    }
+}
+
+const AFTER: &str = "(created_at < $2 OR (created_at = $2 AND ($3 = '' OR id < $3)))";
+
+impl OrderRepository for SqlOrderRepository<'_> {
+    fn claim_key(&self, claim: &KeyClaim<'_>) -> Result<KeyClaimOutcome, RepoError> {
+        let claim_id = self
+            .ids
+            .new_id()
+            .map_err(|e| RepoError::Failed(e.to_string()))?;
+        let user = claim.user_id;
+        let key = claim.key.as_str();
+        self.write(|db| {
+            db.execute(
+                "DELETE FROM idempotency_keys WHERE user_id = $1 AND idem_key = $2 AND expires_at <= $3",
+                &[text(user), text(key), int(claim.now_ms)],
+            )?;
+            db.execute(
+                "INSERT INTO idempotency_keys \
+                 (user_id, idem_key, fingerprint, claim_id, locked_until, created_at, expires_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (user_id, idem_key) DO NOTHING",
+                &[
+                    text(user),
+                    text(key),
+                    text(claim.fingerprint.as_str()),
+                    text(&claim_id),
+                    int(claim.locked_until_ms),
+                    int(claim.now_ms),
+                    int(claim.expires_at_ms),
+                ],
+            )?;
+            let sql = format!(
+                "SELECT fingerprint, claim_id, order_id, outcome, locked_until FROM idempotency_keys \
+                 WHERE user_id = $1 AND idem_key = $2{}",
+                for_update(db)
+            );
+            let row = db
+                .query(&sql, &[text(user), text(key)])?
+                .into_iter()
+                .next()
+                .ok_or_else(|| DbError::new(DbErrorKind::Other, "claimed key vanished"))?;
+            let fingerprint = Fingerprint::from_stored(row.text(0)?);
+            if row.text(1)? == claim_id {
+                return Ok(KeyClaimOutcome::Claimed {
+                    previous_order: None,
+                });
+            }
+            if let Some(outcome) = row.opt_text(3)? {
+                return Ok(KeyClaimOutcome::Completed {
+                    fingerprint,
+                    outcome,
+                });
+            }
+            if row.int(4)? > claim.now_ms || fingerprint != *claim.fingerprint {
+                return Ok(KeyClaimOutcome::InFlight { fingerprint });
+            }
+            // The holder's lock lapsed: take the key over, naming ourselves the holder.
+            db.execute(
+                "UPDATE idempotency_keys SET claim_id = $3, locked_until = $4 \
+                 WHERE user_id = $1 AND idem_key = $2",
+                &[
+                    text(user),
+                    text(key),
+                    text(&claim_id),
+                    int(claim.locked_until_ms),
+                ],
+            )?;
+            let previous_order = row
+                .opt_text(2)?
+                .map(|id| OrderId::parse(&id).map_err(|_| conversion("order id")))
+                .transpose()?;
+            Ok(KeyClaimOutcome::Claimed { previous_order })
+        })
+    }
+
+    fn complete_key(
+        &self,
+        user_id: &str,
+        key: &IdempotencyKey,
+        outcome: &str,
+    ) -> Result<(), RepoError> {
+        self.write(|db| {
+            db.execute(
+                "UPDATE idempotency_keys SET outcome = $3 WHERE user_id = $1 AND idem_key = $2",
+                &[text(user_id), text(key.as_str()), text(outcome)],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn release_key(&self, user_id: &str, key: &IdempotencyKey) -> Result<(), RepoError> {
+        self.write(|db| {
+            db.execute(
+                "DELETE FROM idempotency_keys \
+                 WHERE user_id = $1 AND idem_key = $2 AND outcome IS NULL",
+                &[text(user_id), text(key.as_str())],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn release_keys_of_order(&self, order_id: &OrderId) -> Result<(), RepoError> {
+        self.write(|db| {
+            db.execute(
+                "DELETE FROM idempotency_keys WHERE order_id = $1 AND outcome IS NULL",
+                &[text(order_id.as_str())],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn insert(
+        &self,
+        order: &Order,
+        outbox: &[OutboxMessage],
+        key: Option<(&str, &IdempotencyKey)>,
+    ) -> Result<(), RepoError> {
+        let address = serde_json::to_string(&order.shipping_address)
+            .map_err(|e| RepoError::Failed(e.to_string()))?;
+        self.write(|db| {
+            db.execute(
+                &format!(
+                    "INSERT INTO orders ({ORDER_COLUMNS}, item_count) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 1, $12)"
+                ),
+                &[
+                    text(order.id.as_str()),
+                    text(&order.buyer_id),
+                    text(order.status.as_str()),
+                    text(order.total.currency().code()),
+                    int(order.total.amount()),
+                    text(&address),
+                    text(order.payment.as_str()),
+                    opt_text(order.payment_reference.as_deref()),
+                    text(order.stock.as_str()),
+                    int(order.created_at_ms),
+                    int(order.updated_at_ms),
+                    int(item_count(order)),
+                ],
+            )?;
+            for (n, line) in order.lines.iter().enumerate() {
+                db.execute(
+                    "INSERT INTO order_lines \
+                     (order_id, line_no, product_id, seller_id, title, unit_amount, currency, quantity) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                    &[
+                        text(order.id.as_str()),
+                        int(i64::try_from(n).unwrap_or(i64::MAX)),
+                        text(line.product_id.as_str()),
+                        text(&line.seller_id),
+                        text(&line.title),
+                        int(line.unit_price.amount()),
+                        text(line.unit_price.currency().code()),
+                        int(i64::from(line.quantity.get())),
+                    ],
+                )?;
+            }
+            for (n, f) in order.fulfilments.iter().enumerate() {
+                db.execute(
+                    "INSERT INTO fulfilments \
+                     (id, order_id, position, seller_id, status, tracking_number, shipped_at, created_at, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)",
+                    &[
+                        text(&f.id),
+                        text(order.id.as_str()),
+                        int(i64::try_from(n).unwrap_or(i64::MAX)),
+                        text(&f.seller_id),
+                        text(f.status.as_str()),
+                        opt_text(f.tracking_number.as_ref().map(TrackingNumber::as_str)),
+                        opt_int(f.shipped_at_ms),
+                        int(order.created_at_ms),
+                    ],
+                )?;
+            }
+            insert_history(db, order)?;
+            insert_outbox(db, outbox)?;
+            if let Some((user, key)) = key {
+                db.execute(
+                    "UPDATE idempotency_keys SET order_id = $3 WHERE user_id = $1 AND idem_key = $2",
+                    &[text(user), text(key.as_str()), text(order.id.as_str())],
+                )?;
+            }
+            Ok(())
+        })
+    }
+
+    fn update(&self, order: &Order, outbox: &[OutboxMessage]) -> Result<(), RepoError> {
+        self.write(|db| {
+            let sql = format!("SELECT version FROM orders WHERE id = $1{}", for_update(db));
+            let stored = db
+                .query(&sql, &[text(order.id.as_str())])?
+                .first()
+                .map(|r| r.int(0))
+                .transpose()?;
+            if stored != Some(order.version) {
+                return Err(TxError::Conflict);
+            }
+            db.execute(
+                "UPDATE orders SET status = $2, payment_status = $3, payment_reference = $4, \
+                 stock_state = $5, updated_at = $6, version = $7 WHERE id = $1",
+                &[
+                    text(order.id.as_str()),
+                    text(order.status.as_str()),
+                    text(order.payment.as_str()),
+                    opt_text(order.payment_reference.as_deref()),
+                    text(order.stock.as_str()),
+                    int(order.updated_at_ms),
+                    int(order.version.saturating_add(1)),
+                ],
+            )?;
+            for f in &order.fulfilments {
+                db.execute(
+                    "UPDATE fulfilments SET status = $2, tracking_number = $3, shipped_at = $4, \
+                     updated_at = $5 WHERE id = $1",
+                    &[
+                        text(&f.id),
+                        text(f.status.as_str()),
+                        opt_text(f.tracking_number.as_ref().map(TrackingNumber::as_str)),
+                        opt_int(f.shipped_at_ms),
+                        int(order.updated_at_ms),
+                    ],
+                )?;
+            }
+            insert_history(db, order)?;
+            insert_outbox(db, outbox)?;
+            Ok(())
+        })
+    }
+
+    fn find(&self, id: &OrderId) -> Result<Option<Order>, RepoError> {
+        self.run(|db| load_order(db, id.as_str(), false))
+    }
+
+    fn find_by_fulfilment(&self, fulfilment_id: &str) -> Result<Option<Order>, RepoError> {
+        self.run(|db| {
+            let Some(row) = db
+                .query(
+                    "SELECT order_id FROM fulfilments WHERE id = $1",
+                    &[text(fulfilment_id)],
+                )?
+                .into_iter()
+                .next()
+            else {
+                return Ok(None);
+            };
+            load_order(db, &row.text(0)?, false)
+        })
+    }
+
+    fn list_for_buyer(
+        &self,
+        buyer_id: &str,
+        after: Option<&ListPosition>,
+        limit: u32,
+    ) -> Result<Vec<OrderSummary>, RepoError> {
+        let (at, id) = position_params(after);
+        self.run(|db| {
+            db.query(
+                &format!(
+                    "SELECT id, status, currency, total_amount, item_count, created_at, updated_at \
+                     FROM orders WHERE buyer_id = $1 AND {AFTER} \
+                     ORDER BY created_at DESC, id DESC LIMIT $4"
+                ),
+                &[
+                    text(buyer_id),
+                    at.clone(),
+                    id.clone(),
+                    int(i64::from(limit)),
+                ],
+            )?
+            .iter()
+            .map(|row| {
+                Ok(OrderSummary {
+                    id: row.text(0)?,
+                    status: OrderStatus::parse(&row.text(1)?)
+                        .ok_or_else(|| conversion("order status"))?,
+                    total: money(row.int(3)?, &row.text(2)?)?,
+                    item_count: u32::try_from(row.int(4)?).unwrap_or(u32::MAX),
+                    created_at_ms: row.int(5)?,
+                    updated_at_ms: row.int(6)?,
+                })
+            })
+            .collect()
+        })
+    }
+
+    fn list_for_seller(
+        &self,
+        seller_id: &str,
+        after: Option<&ListPosition>,
+        limit: u32,
+    ) -> Result<Vec<SellerFulfilment>, RepoError> {
+        let (at, id) = position_params(after);
+        self.run(|db| {
+            let rows = db.query(
+                "SELECT f.id, f.seller_id, f.status, f.tracking_number, f.shipped_at, \
+                 f.order_id, f.created_at, o.shipping_address \
+                 FROM fulfilments f JOIN orders o ON o.id = f.order_id \
+                 WHERE f.seller_id = $1 \
+                 AND f.status IN ('awaiting_shipment', 'shipped', 'cancelled') \
+                 AND (f.created_at < $2 OR (f.created_at = $2 AND ($3 = '' OR f.id < $3))) \
+                 ORDER BY f.created_at DESC, f.id DESC LIMIT $4",
+                &[
+                    text(seller_id),
+                    at.clone(),
+                    id.clone(),
+                    int(i64::from(limit)),
+                ],
+            )?;
+            rows.iter()
+                .map(|row| {
+                    let order_id = row.text(5)?;
+                    let lines = db
+                        .query(
+                            &format!(
+                                "SELECT {LINE_COLUMNS} FROM order_lines \
+                                 WHERE order_id = $1 AND seller_id = $2 ORDER BY line_no"
+                            ),
+                            &[text(&order_id), text(seller_id)],
+                        )?
+                        .iter()
+                        .map(line_from_row)
+                        .collect::<Result<_, _>>()?;
+                    Ok(SellerFulfilment {
+                        fulfilment: fulfilment_from_row(row)?,
+                        order_id,
+                        lines,
+                        shipping_address: serde_json::from_str(&row.text(7)?)
+                            .map_err(|e| conversion(e.to_string()))?,
+                        created_at_ms: row.int(6)?,
+                    })
+                })
+                .collect()
+        })
+    }
+
+    fn stale_pending(&self, updated_before_ms: i64, limit: u32) -> Result<Vec<Order>, RepoError> {
+        self.run(|db| {
+            let rows = db.query(
+                "SELECT id FROM orders WHERE status = 'pending' AND updated_at < $1 \
+                 ORDER BY updated_at LIMIT $2",
+                &[int(updated_before_ms), int(i64::from(limit))],
+            )?;
+            load_orders(db, rows)
+        })
+    }
+
+    fn owing_compensation(&self, limit: u32) -> Result<Vec<Order>, RepoError> {
+        self.run(|db| {
+            let rows = db.query(
+                "SELECT id FROM orders \
+                 WHERE status IN ('payment_failed', 'failed', 'cancelled') \
+                 AND (stock_state <> 'returned' OR payment_status IN ('authorized', 'unknown')) \
+                 ORDER BY updated_at LIMIT $1",
+                &[int(i64::from(limit))],
+            )?;
+            load_orders(db, rows)
+        })
+    }
+
+    fn purge_keys(&self, now_ms: i64) -> Result<u64, RepoError> {
+        self.write(|db| {
+            let expired = db
+                .query(
+                    "SELECT COUNT(*) FROM idempotency_keys WHERE expires_at <= $1",
+                    &[int(now_ms)],
+                )?
+                .first()
+                .map(|r| r.int(0))
+                .transpose()?
+                .unwrap_or(0);
+            db.execute(
+                "DELETE FROM idempotency_keys WHERE expires_at <= $1",
+                &[int(now_ms)],
+            )?;
+            Ok(u64::try_from(expired).unwrap_or(0))
+        })
+    }
+}

@@ -1,0 +1,18 @@
+//! The orders service as a Spin component. Thin entry: the shared helper reads or mints the
+//! request id, `http::route` dispatches, errors render as problem+json.
+
+mod adapters;
+mod http;
+mod settings;
+mod wiring;
+
+use spin_sdk::http::{Request, Response};
+use spin_sdk::http_component;
+
+#[http_component]
+fn handle_orders(request: Request) -> Response {
+    shopnow_spin::serve("orders", request, |request| {
+        let app = wiring::App::from_variables()?;
+        http::route(request, &app)
+    })
+}
