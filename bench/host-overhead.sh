@@ -10,8 +10,8 @@
 #        PEAK=1  PEAK_DURATION=10s  PEAK_WARMUP=2s  PEAK_START=1000   find-peak (PEAK=0 skips)
 #        PROFILE=1  PROFILE_RATE=5000   perf profile of the one-core test host (needs perf)
 #        CONNECTIONS=32   IDLE_WAIT=900 (seconds to wait for the machine to be idle)
+#        MAX_OTHER_CORES=0.10: a run during which other processes used more is waited out and repeated
 #        REQUIRE_IDLE=0 skips the idle wait (to try the script out; such numbers are not valid)
-#        DURATION and WARMUP are whole seconds with an `s` (the CPU-per-request arithmetic reads them).
 #
 # One core: server pinned to CPU 0, generator to CPU 1. Two cores: both may use CPUs 0 and 1 (the
 # generator shares the machine with the server; that limits the two-core figures).
@@ -27,9 +27,9 @@ warmup="${WARMUP:-3s}"
 connections="${CONNECTIONS:-32}"
 peak="${PEAK:-1}"
 profile="${PROFILE:-0}"
+max_other="${MAX_OTHER_CORES:-0.10}"
 bin=target/release
 wasm=target/wasm32-wasip2/release/shopnow_bench_hello.wasm
-tck="$(getconf CLK_TCK)"
 
 for f in "$bin/shopnow-bench" "$bin/shopnow-testhost" "$bin/shopnow-bench-native-hello" "$wasm"; do
   [ -e "$f" ] || { echo "missing $f: build first (bench/README.md)" >&2; exit 1; }
@@ -43,7 +43,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# Waits until no compiler runs and the 1-minute load average is below 0.5.
+# Waits until no compiler runs and the 1-minute load average is below 0.5. (Each run then also
+# waits for a quiet second and is repeated if other processes used CPU during it: --server-pid.)
 wait_idle() {
   [ "${REQUIRE_IDLE:-1}" = 0 ] && return 0
   local waited=0
@@ -58,8 +59,6 @@ wait_idle() {
   done
 }
 
-cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
-
 {
   echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
   echo "commit: $(git rev-parse --short HEAD)"
@@ -69,7 +68,9 @@ cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
   echo "kernel: $(uname -r)"
   echo "rustc: $(rustc --version)"
 } >"$out/machine.txt"
-printf 'config\trate\trequests\tserver_cpu_s\tserver_cpu_us_per_req\tgen_user_s\tgen_sys_s\twall_s\tload_before\tload_after\n' >"$out/cpu.tsv"
+printf '%s\t' config rate requests server_cpu_s server_us_per_req server_cores gen_cpu_s gen_us_per_req \
+  gen_cores other_cores softirq_s steal_s wall_s disturbed >"$out/cpu.tsv"
+printf 'load_after\n' >>"$out/cpu.tsv"
 
 # start_server LABEL CPUS: starts the server of LABEL (testhost|native) pinned to CPUS.
 start_server() {
@@ -102,26 +103,20 @@ stop_server() {
   server_pid=""
 }
 
-# run_fixed CONFIG GEN_CPUS RATE
+# run_fixed CONFIG GEN_CPUS RATE: one fixed-rate run; its CPU figures go to cpu.tsv.
 run_fixed() {
-  local config="$1" gen_cpus="$2" rate="$3" load s0 s1 name="$1-$3"
-  load="$(cut -d' ' -f1 /proc/loadavg)"
-  s0="$(cpu_ticks "$server_pid")"
-  { TIMEFORMAT='%R %U %S'
-    time taskset -c "$gen_cpus" "$bin/shopnow-bench" single --target "http://$server_addr" --path /hello \
-      --rate "$rate" --duration "$duration" --warmup "$warmup" --connections "$connections" \
-      --out "$out/$name" --allow-errors >/dev/null 2>"$work/$name.err"; } 2>"$work/$name.time"
-  s1="$(cpu_ticks "$server_pid")"
-  local requests wall user sys load_after
-  load_after="$(cut -d' ' -f1 /proc/loadavg)"
-  requests="$(jq '.requests' "$out/$name.json")"
-  read -r wall user sys <"$work/$name.time"
-  awk -v c="$config" -v r="$rate" -v n="$requests" -v d="$((s1 - s0))" -v t="$tck" -v u="$user" \
-    -v s="$sys" -v w="$wall" -v l="$load" -v la="$load_after" -v dur="${duration%s}" -v wu="${warmup%s}" 'BEGIN {
-      cpu = d / t; total = (dur + wu) * r
-      printf "%s\t%s\t%d\t%.2f\t%.1f\t%s\t%s\t%s\t%s\t%s\n", c, r, n, cpu, cpu / total * 1e6, u, s, w, l, la }' \
-    >>"$out/cpu.tsv"
-  head -n 1 "$out/$name.md"
+  local config="$1" gen_cpus="$2" rate="$3" name="$1-$3"
+  taskset -c "$gen_cpus" "$bin/shopnow-bench" single --target "http://$server_addr" --path /hello \
+    --rate "$rate" --duration "$duration" --warmup "$warmup" --connections "$connections" \
+    --server-pid "$server_pid" --max-other-cores "$max_other" --out "$out/$name" --allow-errors >/dev/null 2>"$out/$name.log"
+  jq -r --arg c "$config" --arg l "$(cut -d' ' -f1 /proc/loadavg)" '
+    def r(n): if . == null then "-" else (. * pow(10; n) | round / pow(10; n)) end;
+    [$c, .settings.rate, .cpu.requests_sent, (.cpu.server_cpu_s | r(2)),
+      (.cpu.server_us_per_request | r(1)), (.cpu.server_cores | r(3)), (.cpu.generator_cpu_s | r(2)),
+      (.cpu.generator_us_per_request | r(1)), (.cpu.generator_cores | r(3)), (.cpu.other_cores | r(3)),
+      (.cpu.softirq_cpu_s | r(2)), (.cpu.steal_cpu_s | r(2)), (.cpu.wall_s | r(2)), .disturbed, $l] | @tsv' \
+    "$out/$name.json" >>"$out/cpu.tsv"
+  head -n 2 "$out/$name.md" | grep -v '^$'
 }
 
 # run_peak CONFIG GEN_CPUS
@@ -130,7 +125,7 @@ run_peak() {
   taskset -c "$gen_cpus" "$bin/shopnow-bench" find-peak --target "http://$server_addr" \
     --duration "${PEAK_DURATION:-10s}" --warmup "${PEAK_WARMUP:-2s}" --connections "$connections" \
     --bound-ms 300 --bound-ms 50 --start-rate "${PEAK_START:-1000}" --max-rate 200000 \
-    --out "$out/$config-peak" single --path /hello >/dev/null 2>"$out/$config-peak.log"
+    --server-pid "$server_pid" --max-other-cores "$max_other" --out "$out/$config-peak" single --path /hello >/dev/null 2>"$out/$config-peak.log"
   head -n 2 "$out/$config-peak.md"
 }
 

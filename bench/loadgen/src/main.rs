@@ -9,6 +9,7 @@
 //! Depends on no ShopNow crate: it talks to the services over HTTP like any client.
 
 mod client;
+mod cpu;
 mod mix;
 mod peak;
 mod report;
@@ -30,7 +31,7 @@ use crate::mix::single::{Single, SingleArgs};
 use crate::mix::{MixArgs, SETUP_TIMEOUT, Workload};
 use crate::peak::{PeakArgs, Search};
 use crate::report::{Context, RunReport};
-use crate::run::RunConfig;
+use crate::run::{Quiet, RunConfig};
 use crate::target::Target;
 
 #[derive(Debug, Parser)]
@@ -115,6 +116,19 @@ struct CommonArgs {
     /// Exit 0 even when requests failed (the report still says so on its first line).
     #[arg(long)]
     allow_errors: bool,
+    /// The server's pid: reports its CPU time per request, and enables the disturbance check
+    /// (wait for a quiet machine, repeat runs other processes disturbed). Linux only.
+    #[arg(long)]
+    server_pid: Option<u32>,
+    /// A run is disturbed when other processes use more than this many cores on average.
+    #[arg(long, default_value_t = 0.10)]
+    max_other_cores: f64,
+    /// Repeat a disturbed run (or find-peak step) up to this many times.
+    #[arg(long, default_value_t = 3)]
+    retries: u32,
+    /// Wait at most this long for a quiet machine before each run.
+    #[arg(long, default_value = "15m", value_parser = parse_duration)]
+    quiet_wait: Duration,
 }
 
 impl CommonArgs {
@@ -126,6 +140,15 @@ impl CommonArgs {
             connections: self.connections,
             timeout: self.timeout,
             seed: self.seed,
+            server_pid: self.server_pid,
+        }
+    }
+
+    fn quiet(&self) -> Quiet {
+        Quiet {
+            max_other_cores: self.max_other_cores,
+            retries: self.retries,
+            wait: self.quiet_wait,
         }
     }
 
@@ -219,6 +242,7 @@ async fn run_mode(mode: Mode, threads: usize) -> anyhow::Result<ExitCode> {
                 target: &target,
                 workload,
                 base: common.config(1.0),
+                quiet: common.quiet(),
                 generator_threads: threads,
                 args: &peak,
             };
@@ -250,7 +274,7 @@ async fn measure(
     threads: usize,
 ) -> anyhow::Result<ExitCode> {
     let config = common.config(rate);
-    let stats = run::run(target, workload.clone(), &config).await?;
+    let stats = run::run_quietly(target, workload.clone(), &config, &common.quiet()).await?;
     let name = common.name("run");
     let ctx = Context {
         name: &name,
@@ -259,6 +283,7 @@ async fn measure(
         config: &config,
         generator_threads: threads,
         kinds: workload.kinds(),
+        max_other_cores: common.max_other_cores,
     };
     let report = RunReport::new(&ctx, &stats)?;
     print!("{}", report.markdown());

@@ -11,8 +11,8 @@ use anyhow::bail;
 use serde::Serialize;
 
 use crate::mix::Workload;
-use crate::report::{Context, EndpointReport, RunReport};
-use crate::run::{RunConfig, run};
+use crate::report::{Context, CpuReport, EndpointReport, RunReport};
+use crate::run::{Quiet, RunConfig, run_quietly};
 use crate::target::Target;
 
 /// Options of `find-peak`.
@@ -47,6 +47,10 @@ pub(crate) struct Step {
     pub(crate) rate: f64,
     pub(crate) errors: u64,
     pub(crate) overall: EndpointReport,
+    /// CPU time per process during the step.
+    pub(crate) cpu: Option<CpuReport>,
+    /// Other processes used more CPU than allowed even after the retries.
+    pub(crate) disturbed: bool,
     /// Per bound (same order as `bounds_ms`), whether this step passed it.
     pub(crate) passed: Vec<bool>,
 }
@@ -93,12 +97,14 @@ impl PeakReport {
             MIN_ACHIEVED * 100.0
         ));
         out.push_str(
-            "| offered/s | achieved/s | p50 ms | p90 ms | p99 ms | p99.9 ms | max ms | errors |",
+            "| offered/s | achieved/s | p50 ms | p90 ms | p99 ms | p99.9 ms | max ms | errors | server cores | server µs/req | generator cores |",
         );
         for b in &self.bounds_ms {
             out.push_str(&format!(" ≤ {b} ms |"));
         }
-        out.push_str("\n| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+        out.push_str(
+            "\n| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        );
         out.push_str(&" :-: |".repeat(self.bounds_ms.len()));
         out.push('\n');
         for s in &self.steps {
@@ -114,8 +120,19 @@ impl PeakReport {
                 l.max_ms,
                 s.errors
             ));
+            let cores = |c: Option<f64>| c.map_or_else(|| "–".to_owned(), |c| format!("{c:.2}"));
+            let per = |c: Option<f64>| c.map_or_else(|| "–".to_owned(), |c| format!("{c:.1}"));
+            out.push_str(&format!(
+                " {} | {} | {} |",
+                cores(s.cpu.as_ref().and_then(|c| c.server_cores)),
+                per(s.cpu.as_ref().and_then(|c| c.server_us_per_request)),
+                cores(s.cpu.as_ref().map(|c| c.generator_cores)),
+            ));
             for passed in &s.passed {
                 out.push_str(if *passed { " pass |" } else { " fail |" });
+            }
+            if s.disturbed {
+                out.push_str(" DISTURBED |");
             }
             out.push('\n');
         }
@@ -129,6 +146,7 @@ pub(crate) struct Search<'a> {
     pub(crate) target: &'a Target,
     pub(crate) workload: Arc<dyn Workload>,
     pub(crate) base: RunConfig,
+    pub(crate) quiet: Quiet,
     pub(crate) generator_threads: usize,
     pub(crate) args: &'a PeakArgs,
 }
@@ -213,7 +231,7 @@ impl Search<'_> {
             rate,
             ..self.base.clone()
         };
-        let stats = run(self.target, self.workload.clone(), &config).await?;
+        let stats = run_quietly(self.target, self.workload.clone(), &config, &self.quiet).await?;
         let ctx = Context {
             name: self.name,
             workload: self.workload.describe(),
@@ -221,12 +239,15 @@ impl Search<'_> {
             config: &config,
             generator_threads: self.generator_threads,
             kinds: self.workload.kinds(),
+            max_other_cores: self.quiet.max_other_cores,
         };
         let report = RunReport::new(&ctx, &stats)?;
         let mut step = Step {
             rate,
             errors: report.errors,
             overall: report.overall,
+            cpu: report.cpu,
+            disturbed: report.disturbed,
             passed: Vec::new(),
         };
         step.passed = self

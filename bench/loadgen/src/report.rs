@@ -10,6 +10,7 @@ use anyhow::Context as _;
 use hdrhistogram::Histogram;
 use serde::Serialize;
 
+use crate::cpu::Usage;
 use crate::mix::Kind;
 use crate::run::{RunConfig, RunStats};
 use crate::stats::KindStats;
@@ -72,6 +73,76 @@ pub(crate) struct EndpointReport {
     pub(crate) errors: BTreeMap<String, u64>,
 }
 
+/// CPU time during the run (warm-up included), per process and per request.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct CpuReport {
+    #[serde(flatten)]
+    pub(crate) usage: Usage,
+    /// Requests the CPU time is divided by: every one scheduled, warm-up included.
+    pub(crate) requests_sent: u64,
+    pub(crate) server_us_per_request: Option<f64>,
+    pub(crate) generator_us_per_request: f64,
+    /// Average cores used.
+    pub(crate) server_cores: Option<f64>,
+    pub(crate) generator_cores: f64,
+    pub(crate) other_cores: f64,
+}
+
+impl CpuReport {
+    fn new(usage: &Usage, requests_sent: u64) -> Self {
+        let per_request = |cpu_s: f64| {
+            if requests_sent == 0 {
+                0.0
+            } else {
+                cpu_s * 1e6 / requests_sent as f64
+            }
+        };
+        let cores = |cpu_s: f64| {
+            if usage.wall_s > 0.0 {
+                cpu_s / usage.wall_s
+            } else {
+                0.0
+            }
+        };
+        Self {
+            usage: usage.clone(),
+            requests_sent,
+            server_us_per_request: usage.server_cpu_s.map(per_request),
+            generator_us_per_request: per_request(usage.generator_cpu_s),
+            server_cores: usage.server_cpu_s.map(cores),
+            generator_cores: cores(usage.generator_cpu_s),
+            other_cores: usage.other_cores(),
+        }
+    }
+
+    /// One sentence for the Markdown report.
+    pub(crate) fn sentence(&self) -> String {
+        let u = &self.usage;
+        let server = match (
+            u.server_cpu_s,
+            self.server_us_per_request,
+            self.server_cores,
+        ) {
+            (Some(s), Some(per), Some(cores)) => {
+                format!("server {s:.2} s = {per:.1} µs per request ({cores:.2} cores), ")
+            }
+            _ => String::new(),
+        };
+        format!(
+            "CPU over {:.1} s and {} requests (warm-up included): {server}generator {:.2} s = {:.1} µs \
+             per request ({:.2} cores), other processes {:.2} cores, softirq {:.2} s, steal {:.2} s.",
+            u.wall_s,
+            self.requests_sent,
+            u.generator_cpu_s,
+            self.generator_us_per_request,
+            self.generator_cores,
+            self.other_cores,
+            u.softirq_cpu_s,
+            u.steal_cpu_s
+        )
+    }
+}
+
 /// The run's settings, as recorded in the report.
 #[derive(Debug, Clone, Serialize)]
 pub(crate) struct Settings {
@@ -83,6 +154,8 @@ pub(crate) struct Settings {
     pub(crate) timeout_s: f64,
     pub(crate) generator_threads: usize,
     pub(crate) seed: u64,
+    pub(crate) server_pid: Option<u32>,
+    pub(crate) max_other_cores: f64,
 }
 
 /// A whole run.
@@ -95,6 +168,9 @@ pub(crate) struct RunReport {
     pub(crate) settings: Settings,
     pub(crate) requests: u64,
     pub(crate) errors: u64,
+    /// Other processes used more than `max_other_cores` during the run.
+    pub(crate) disturbed: bool,
+    pub(crate) cpu: Option<CpuReport>,
     pub(crate) overall: EndpointReport,
     pub(crate) endpoints: Vec<EndpointReport>,
 }
@@ -108,6 +184,8 @@ pub(crate) struct Context<'a> {
     pub(crate) config: &'a RunConfig,
     pub(crate) generator_threads: usize,
     pub(crate) kinds: &'a [Kind],
+    /// Above this many cores used by other processes, a run is reported as disturbed.
+    pub(crate) max_other_cores: f64,
 }
 
 impl RunReport {
@@ -144,9 +222,16 @@ impl RunReport {
                 timeout_s: ctx.config.timeout.as_secs_f64(),
                 generator_threads: ctx.generator_threads,
                 seed: ctx.config.seed,
+                server_pid: ctx.config.server_pid,
+                max_other_cores: ctx.max_other_cores,
             },
             requests: overall.requests,
             errors,
+            disturbed: ctx.config.server_pid.is_some() && stats.other_cores() > ctx.max_other_cores,
+            cpu: stats
+                .cpu
+                .as_ref()
+                .map(|u| CpuReport::new(u, stats.requests_sent)),
             overall,
             endpoints,
         })
@@ -175,7 +260,16 @@ impl RunReport {
     /// The Markdown report: headline, settings, one table row per kind and one for all.
     pub(crate) fn markdown(&self) -> String {
         let s = &self.settings;
-        let mut out = format!("{}\n\n", self.headline());
+        let mut out = format!("{}\n", self.headline());
+        if self.disturbed {
+            out.push_str(&format!(
+                "DISTURBED: other processes used {:.2} cores on average during this run (limit {}); \
+                 its figures are not reliable.\n",
+                self.cpu.as_ref().map_or(0.0, |c| c.other_cores),
+                self.settings.max_other_cores
+            ));
+        }
+        out.push('\n');
         out.push_str(&format!(
             "`{}` — {} against {}: {} req/s offered for {} s after {} s warm-up, {} connections \
              ({} open at start), timeout {} s, {} generator runtime thread(s), seed {}.\n\n",
@@ -238,6 +332,9 @@ impl RunReport {
             o.send_delay.p99_ms,
             o.send_delay.max_ms
         ));
+        if let Some(cpu) = &self.cpu {
+            out.push_str(&format!("\n{}\n", cpu.sentence()));
+        }
         out
     }
 

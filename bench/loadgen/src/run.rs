@@ -21,6 +21,7 @@ use hyper::client::conn::http1::SendRequest;
 use tokio::sync::{Mutex, mpsc};
 
 use crate::client::{Body, connect};
+use crate::cpu::{self, Usage};
 use crate::mix::{Picker, Workload};
 use crate::rng::Rng;
 use crate::stats::{KindStats, Outcome, Recorder, Timeline};
@@ -41,6 +42,8 @@ pub(crate) struct RunConfig {
     pub(crate) timeout: Duration,
     /// Seed of the kind and user choices.
     pub(crate) seed: u64,
+    /// The server's pid, for its CPU time and the disturbance check.
+    pub(crate) server_pid: Option<u32>,
 }
 
 /// The most requests one run may schedule (bounds memory and time).
@@ -100,6 +103,61 @@ pub(crate) struct RunStats {
     pub(crate) measure_start: Instant,
     /// Connections that could be opened before the schedule started.
     pub(crate) connections_opened: usize,
+    /// Requests scheduled, warm-up included.
+    pub(crate) requests_sent: u64,
+    /// CPU used from the schedule's start until the last worker ended (`None` without `/proc`).
+    pub(crate) cpu: Option<Usage>,
+}
+
+impl RunStats {
+    /// Cores other processes used during the run (0 when unknown).
+    pub(crate) fn other_cores(&self) -> f64 {
+        self.cpu.as_ref().map_or(0.0, Usage::other_cores)
+    }
+}
+
+/// When a run counts as disturbed by other processes, and what to do about it.
+#[derive(Debug, Clone)]
+pub(crate) struct Quiet {
+    /// Other processes may use at most this many cores on average during a run.
+    pub(crate) max_other_cores: f64,
+    /// Disturbed runs are repeated up to this many times.
+    pub(crate) retries: u32,
+    /// How long to wait for a quiet machine before each attempt.
+    pub(crate) wait: Duration,
+}
+
+/// [`run`], but first waits for the machine to be quiet and repeats a run other processes
+/// disturbed (up to `quiet.retries` times; the last attempt is returned as it is). The check needs
+/// the server's pid (otherwise the server's own CPU time would look like a disturbance); without
+/// it this is plain [`run`].
+///
+/// Fails as [`run`] does.
+pub(crate) async fn run_quietly(
+    target: &Target,
+    workload: Arc<dyn Workload>,
+    config: &RunConfig,
+    quiet: &Quiet,
+) -> anyhow::Result<RunStats> {
+    if config.server_pid.is_none() {
+        return run(target, workload, config).await;
+    }
+    let mut attempt = 0;
+    loop {
+        if !cpu::wait_quiet(config.server_pid, quiet.max_other_cores, quiet.wait).await {
+            eprintln!("shopnow-bench: the machine is still busy; measuring anyway");
+        }
+        let stats = run(target, workload.clone(), config).await?;
+        let other = stats.other_cores();
+        if other <= quiet.max_other_cores || attempt >= quiet.retries {
+            return Ok(stats);
+        }
+        attempt += 1;
+        eprintln!(
+            "shopnow-bench: other processes used {other:.2} cores during the run; repeating it ({attempt}/{})",
+            quiet.retries
+        );
+    }
 }
 
 /// Runs `workload` against `target` as `config` says.
@@ -162,6 +220,7 @@ pub(crate) async fn run(
         picker,
         rng: Rng::new(config.seed),
     };
+    let before = cpu::snapshot(config.server_pid);
     let scheduler = std::thread::Builder::new()
         .name("bench-scheduler".into())
         .spawn(move || schedule.emit(&tx))
@@ -174,11 +233,14 @@ pub(crate) async fn run(
     if scheduler.join().is_err() {
         bail!("the scheduler thread panicked");
     }
+    let after = cpu::snapshot(config.server_pid);
     let recorder = Arc::into_inner(recorder).context("recorder still shared after the run")?;
     Ok(RunStats {
         kinds: recorder.into_kinds(),
         measure_start,
         connections_opened,
+        requests_sent: config.total_requests() as u64,
+        cpu: before.zip(after).map(|(a, b)| Usage::between(&a, &b)),
     })
 }
 
@@ -373,6 +435,7 @@ mod tests {
             connections,
             timeout: Duration::from_secs(5),
             seed: 1,
+            server_pid: None,
         }
     }
 
