@@ -151,3 +151,27 @@ catalog_test!(async fn reservation_bodies_are_strict(app) {
     assert_problem(resp, 422, "validation-failed").await;
     assert_eq!(stock_of(&app, id, &a.seller).await["reserved"], 0);
 });
+
+catalog_test!(async fn restock_puts_committed_units_back_once(app) {
+    let (a, cat) = setup(&app).await;
+    let lamp = product(&app, &a.seller, &cat, "Lamp", 100, 10).await;
+    let id = lamp["id"].as_str().unwrap();
+    let restock = |order: String| {
+        let app = &app;
+        async move {
+            app.post(&format!("/internal/v1/reservations/{order}/restock"))
+                .header("authorization", format!("Service {SERVICE_TOKEN}"))
+                .send().await.unwrap()
+        }
+    };
+    let order = order_id();
+    assert_eq!(reserve(&app, &order, &[(id, 3)]).await.status(), 201);
+    assert_problem(restock(order.clone()).await, 409, "conflict").await;
+    assert_eq!(commit(&app, &order).await.status(), 204);
+    assert_eq!(stock_of(&app, id, &a.seller).await["on_hand"], 7);
+    assert_eq!(restock(order.clone()).await.status(), 204);
+    assert_eq!(restock(order.clone()).await.status(), 204);
+    assert_eq!(stock_of(&app, id, &a.seller).await, json!({"on_hand": 10, "reserved": 0, "available": 10}));
+    assert_problem(commit(&app, &order).await, 409, "conflict").await;
+    assert_problem(restock(order_id()).await, 404, "not-found").await;
+});

@@ -42,6 +42,11 @@ pub fn release_path(order_id: &str) -> String {
     format!("{RESERVATIONS_PATH}/{order_id}")
 }
 
+/// Path putting the committed reservation of `order_id` back on hand (a cancelled order).
+pub fn restock_path(order_id: &str) -> String {
+    format!("{RESERVATIONS_PATH}/{order_id}/restock")
+}
+
 /// The service-chaining base URL of the catalog's internal component under Spin.
 pub const SPIN_INTERNAL_BASE_URL: &str = "http://catalog-internal.spin.internal";
 
@@ -86,5 +91,6 @@ mod tests {
     fn paths_name_the_order() {
         assert_eq!(commit_path("o-1"), "/internal/v1/reservations/o-1/commit");
         assert_eq!(release_path("o-1"), "/internal/v1/reservations/o-1");
+        assert_eq!(restock_path("o-1"), "/internal/v1/reservations/o-1/restock");
     }
 }

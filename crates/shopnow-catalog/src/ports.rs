@@ -170,6 +170,16 @@ pub trait CatalogStore {
         order_id: &OrderId,
         now_ms: i64,
     ) -> Result<Transition, StoreError>;
+
+    /// Puts a committed reservation's units back on hand as the state machine allows.
+    ///
+    /// # Errors
+    /// [`StoreError`] on storage failure.
+    fn restock_reservation(
+        &self,
+        order_id: &OrderId,
+        now_ms: i64,
+    ) -> Result<Transition, StoreError>;
 }
 
 /// Tunables read from configuration.

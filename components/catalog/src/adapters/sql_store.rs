@@ -14,7 +14,7 @@
 //! any manual step; write paths sweep the lapsed holds of the products they touch first, each
 //! in its own short transaction, so stored counts converge.
 
-use shopnow_catalog::domain::reservation::{ReservationItem, ReservationRequest};
+use shopnow_catalog::domain::reservation::{ReservationError, ReservationItem, ReservationRequest};
 use shopnow_catalog::domain::search::{Keyset, ProductSearch, Sort};
 use shopnow_catalog::domain::{
     Attributes, Category, CategoryName, CategorySlug, Description, OnHand, OrderId, Product,
@@ -309,11 +309,49 @@ fn reserve_tx(
     }))
 }
 
-/// Which way a held reservation is settled.
+/// Which way a reservation is settled.
 #[derive(Clone, Copy)]
 enum Settle {
+    /// Held units are sold.
     Commit,
+    /// Held units are given back.
     Release,
+    /// Sold units come back on hand.
+    Restock,
+}
+
+impl Settle {
+    fn verdict(
+        self,
+        state: ReservationState,
+        now_ms: i64,
+        expires_at_ms: i64,
+    ) -> Result<ReservationState, ReservationError> {
+        match self {
+            Self::Commit => state.commit(now_ms, expires_at_ms),
+            Self::Release => state.release(now_ms, expires_at_ms),
+            Self::Restock => state.restock(now_ms, expires_at_ms),
+        }
+    }
+
+    /// The stored state the transition starts from.
+    fn starts_from(self) -> ReservationState {
+        match self {
+            Self::Commit | Self::Release => ReservationState::Held,
+            Self::Restock => ReservationState::Committed,
+        }
+    }
+
+    /// How each line's product moves.
+    fn stock_sql(self) -> &'static str {
+        match self {
+            Self::Commit => {
+                "UPDATE products SET on_hand = on_hand - $2, reserved = reserved - $2 WHERE id = $1"
+            }
+            Self::Release => "UPDATE products SET reserved = reserved - $2 WHERE id = $1",
+            Self::Restock => "UPDATE products SET on_hand = on_hand + $2 WHERE id = $1",
+        }
+    }
 }
 
 fn settle(
@@ -334,19 +372,20 @@ fn settle(
         };
         let state = ReservationState::parse(&row.text(0)?).ok_or_else(|| conversion("state"))?;
         let expires_at = row.int(1)?;
-        let verdict = match how {
-            Settle::Commit => state.commit(now_ms, expires_at),
-            Settle::Release => state.release(now_ms, expires_at),
-        };
-        let next = match verdict {
+        let next = match how.verdict(state, now_ms, expires_at) {
             Ok(next) => next,
             Err(refused) => return Ok(Some(Err(refused))),
         };
         // Conditional on the state read above: a concurrent settle makes this a no-op.
         let moved = tx.execute(
             "UPDATE reservations SET state = $2, updated_at = $3 \
-             WHERE order_id = $1 AND state = 'held'",
-            &[text(order_id.as_str()), text(next.as_str()), int(now_ms)],
+             WHERE order_id = $1 AND state = $4",
+            &[
+                text(order_id.as_str()),
+                text(next.as_str()),
+                int(now_ms),
+                text(how.starts_from().as_str()),
+            ],
         )?;
         if moved == 0 {
             // Settled concurrently (PostgreSQL re-checks the condition after the other
@@ -361,22 +400,14 @@ fn settle(
                 .transpose()?
                 .and_then(|s| ReservationState::parse(&s))
                 .ok_or_else(|| conversion("state"))?;
-            let verdict = match how {
-                Settle::Commit => now_state.commit(now_ms, expires_at),
-                Settle::Release => now_state.release(now_ms, expires_at),
-            };
-            return Ok(Some(verdict.map(|_| Vec::new())));
+            return Ok(Some(
+                how.verdict(now_state, now_ms, expires_at)
+                    .map(|_| Vec::new()),
+            ));
         }
         let lines = line_quantities(tx, order_id.as_str())?;
         for (product_id, quantity) in &lines {
-            let sql = match how {
-                Settle::Commit => {
-                    "UPDATE products SET on_hand = on_hand - $2, reserved = reserved - $2 \
-                     WHERE id = $1"
-                }
-                Settle::Release => "UPDATE products SET reserved = reserved - $2 WHERE id = $1",
-            };
-            tx.execute(sql, &[text(product_id), int(*quantity)])?;
+            tx.execute(how.stock_sql(), &[text(product_id), int(*quantity)])?;
         }
         Ok(Some(Ok(lines.into_iter().map(|(id, _)| id).collect())))
     })
@@ -750,5 +781,13 @@ impl CatalogStore for SqlCatalogStore<'_> {
         now_ms: i64,
     ) -> Result<Transition, StoreError> {
         self.run(|db| settle(db, order_id, now_ms, Settle::Release))
+    }
+
+    fn restock_reservation(
+        &self,
+        order_id: &OrderId,
+        now_ms: i64,
+    ) -> Result<Transition, StoreError> {
+        self.run(|db| settle(db, order_id, now_ms, Settle::Restock))
     }
 }

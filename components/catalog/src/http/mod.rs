@@ -79,6 +79,10 @@ fn internal(request: &HttpRequest, app: &App) -> Result<HttpResponse, ApiError> 
             Method::Post => reservations::commit(request, app, order_id),
             _ => not_allowed(&["POST"]),
         },
+        ["internal", "v1", "reservations", order_id, "restock"] => match method {
+            Method::Post => reservations::restock(request, app, order_id),
+            _ => not_allowed(&["POST"]),
+        },
         _ => Err(ApiError::NotFound),
     }
 }

@@ -5,6 +5,7 @@
 use shopnow_catalog::app::commit_reservation::commit_reservation;
 use shopnow_catalog::app::release_reservation::release_reservation;
 use shopnow_catalog::app::reserve_stock::{Made, reserve_stock};
+use shopnow_catalog::app::restock_reservation::restock_reservation;
 use shopnow_catalog::domain::OrderId;
 use shopnow_catalog::domain::reservation::ReservationRequest;
 use shopnow_catalog_contract as contract;
@@ -49,6 +50,15 @@ pub fn commit(request: &HttpRequest, app: &App, raw: &str) -> Result<HttpRespons
 pub fn release(request: &HttpRequest, app: &App, raw: &str) -> Result<HttpResponse, ApiError> {
     let order = order_id(raw)?;
     let kv_failures = app.run(request, |ports| release_reservation(ports, &order))?;
+    log_kv_failures(request, &kv_failures);
+    Ok(HttpResponse::empty(204))
+}
+
+/// `POST /internal/v1/reservations/{order_id}/restock`: 204 once a committed reservation's
+/// units are back on hand (also when they already were).
+pub fn restock(request: &HttpRequest, app: &App, raw: &str) -> Result<HttpResponse, ApiError> {
+    let order = order_id(raw)?;
+    let kv_failures = app.run(request, |ports| restock_reservation(ports, &order))?;
     log_kv_failures(request, &kv_failures);
     Ok(HttpResponse::empty(204))
 }

@@ -9,6 +9,7 @@ pub mod list_categories;
 pub mod list_products;
 pub mod release_reservation;
 pub mod reserve_stock;
+pub mod restock_reservation;
 pub mod set_stock;
 pub mod update_product;
 

@@ -115,6 +115,8 @@ pub enum ReservationState {
     Released,
     /// The hold lapsed and its units were given back.
     Expired,
+    /// Sold units came back on hand (the order was cancelled after commit).
+    Restocked,
 }
 
 /// Why a reservation transition was refused.
@@ -138,6 +140,15 @@ pub enum ReservationError {
     /// Expiring a hold that has not lapsed, or one that is not held.
     #[error("the reservation is not a lapsed hold")]
     NotLapsed,
+    /// Restocking twice (the use case treats this as success: restock is idempotent).
+    #[error("the reservation is already restocked")]
+    AlreadyRestocked,
+    /// Restocking units that were never sold.
+    #[error("the reservation is not committed; nothing was sold")]
+    NotCommitted,
+    /// Committing units that were sold and then restocked.
+    #[error("the reservation was restocked")]
+    Restocked,
 }
 
 impl ReservationState {
@@ -148,6 +159,7 @@ impl ReservationState {
             Self::Committed => "committed",
             Self::Released => "released",
             Self::Expired => "expired",
+            Self::Restocked => "restocked",
         }
     }
 
@@ -158,6 +170,7 @@ impl ReservationState {
             "committed" => Some(Self::Committed),
             "released" => Some(Self::Released),
             "expired" => Some(Self::Expired),
+            "restocked" => Some(Self::Restocked),
             _ => None,
         }
     }
@@ -181,6 +194,7 @@ impl ReservationState {
             Self::Committed => Err(ReservationError::AlreadyCommitted),
             Self::Released => Err(ReservationError::Released),
             Self::Expired => Err(ReservationError::Expired),
+            Self::Restocked => Err(ReservationError::Restocked),
         }
     }
 
@@ -191,8 +205,23 @@ impl ReservationState {
     pub fn release(self, now_ms: i64, expires_at_ms: i64) -> Result<Self, ReservationError> {
         match self.at(now_ms, expires_at_ms) {
             Self::Held => Ok(Self::Released),
-            Self::Released | Self::Expired => Err(ReservationError::AlreadyReleased),
+            // Restocked units are back on hand: nothing is held, so there is nothing to give.
+            Self::Released | Self::Expired | Self::Restocked => {
+                Err(ReservationError::AlreadyReleased)
+            }
             Self::Committed => Err(ReservationError::Committed),
+        }
+    }
+
+    /// `committed` → `restocked`: sold units come back on hand.
+    ///
+    /// # Errors
+    /// [`ReservationError`] naming why not.
+    pub fn restock(self, now_ms: i64, expires_at_ms: i64) -> Result<Self, ReservationError> {
+        match self.at(now_ms, expires_at_ms) {
+            Self::Committed => Ok(Self::Restocked),
+            Self::Restocked => Err(ReservationError::AlreadyRestocked),
+            Self::Held | Self::Released | Self::Expired => Err(ReservationError::NotCommitted),
         }
     }
 
@@ -203,9 +232,10 @@ impl ReservationState {
     pub fn expire(self, now_ms: i64, expires_at_ms: i64) -> Result<Self, ReservationError> {
         match (self, self.at(now_ms, expires_at_ms)) {
             (Self::Held, Self::Expired) => Ok(Self::Expired),
-            (Self::Held | Self::Committed | Self::Released | Self::Expired, _) => {
-                Err(ReservationError::NotLapsed)
-            }
+            (
+                Self::Held | Self::Committed | Self::Released | Self::Expired | Self::Restocked,
+                _,
+            ) => Err(ReservationError::NotLapsed),
         }
     }
 }
@@ -357,6 +387,33 @@ mod tests {
     }
 
     #[test]
+    fn only_committed_reservations_restock_and_only_once() {
+        assert_eq!(
+            ReservationState::Committed.restock(99, 10),
+            Ok(ReservationState::Restocked)
+        );
+        assert_eq!(
+            ReservationState::Restocked.restock(5, 10),
+            Err(ReservationError::AlreadyRestocked)
+        );
+        for state in [
+            ReservationState::Held,
+            ReservationState::Released,
+            ReservationState::Expired,
+        ] {
+            assert_eq!(state.restock(5, 10), Err(ReservationError::NotCommitted));
+        }
+        assert_eq!(
+            ReservationState::Restocked.commit(5, 10),
+            Err(ReservationError::Restocked)
+        );
+        assert_eq!(
+            ReservationState::Restocked.release(5, 10),
+            Err(ReservationError::AlreadyReleased)
+        );
+    }
+
+    #[test]
     fn only_lapsed_holds_expire() {
         assert_eq!(
             ReservationState::Held.expire(10, 10),
@@ -366,6 +423,7 @@ mod tests {
             ReservationState::Committed,
             ReservationState::Released,
             ReservationState::Expired,
+            ReservationState::Restocked,
         ] {
             assert_eq!(state.expire(99, 10), Err(ReservationError::NotLapsed));
             assert_eq!(ReservationState::parse(state.as_str()), Some(state));
