@@ -11,5 +11,6 @@ pub mod cache;
 pub mod domain;
 pub mod error;
 pub mod ports;
+pub mod schema;
 
 pub use error::CatalogError;

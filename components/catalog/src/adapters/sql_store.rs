@@ -23,14 +23,13 @@ use shopnow_catalog::domain::{
 use shopnow_catalog::ports::{
     CatalogStore, ProductRead, ReserveOutcome, SetStockOutcome, StoreError, Transition,
 };
+use shopnow_catalog::schema::MIGRATIONS;
 use shopnow_kernel::StockShortage;
 use shopnow_kernel::ids::Clock;
 use shopnow_kernel::sql::{
     Database, DbError, DbErrorKind, Dialect, Row, SqlValue, transaction, with_migrations,
 };
 use shopnow_money::{Currency, Money};
-
-use super::migrations::MIGRATIONS;
 
 /// Columns of a product read, in [`product_from_row`] order; `$1` is now (epoch ms). The
 /// reserved column is the live one: stored `reserved` minus holds that lapsed but are not swept

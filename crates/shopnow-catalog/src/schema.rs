@@ -1,8 +1,8 @@
-//! Catalog's schema, as numbered migrations embedded in the component. Portable SQL (TEXT
-//! UUIDv7 ids, BIGINT minor units and epoch-millisecond timestamps) except full-text search,
-//! which is each engine's own: a weighted `tsvector` column with a GIN index on PostgreSQL, an
-//! FTS5 table kept in sync by triggers on SQLite. Applied by the store when a statement finds
-//! the schema missing, and explicitly before production rollouts.
+//! Catalog's schema, as numbered migrations: embedded in the component (applied when a statement
+//! finds the schema missing) and run by `shopnow-migrate` before production rollouts, so both
+//! use this one list. Pure data, no I/O. Portable SQL (TEXT UUIDv7 ids, BIGINT minor units and
+//! epoch-millisecond timestamps) except full-text search, which is each engine's own: a weighted `tsvector` column with a GIN index on PostgreSQL, an
+//! FTS5 table kept in sync by triggers on SQLite.
 //!
 //! Stock integrity lives in the schema too: `CHECK (reserved >= 0 AND reserved <= on_hand)`
 //! makes overselling impossible even for a buggy statement.
