@@ -23,10 +23,16 @@ pub struct Service {
 }
 
 /// Every service with a relational schema.
-pub const SERVICES: &[Service] = &[Service {
-    name: "identity",
-    migrations: shopnow_identity::schema::MIGRATIONS,
-}];
+pub const SERVICES: &[Service] = &[
+    Service {
+        name: "identity",
+        migrations: shopnow_identity::schema::MIGRATIONS,
+    },
+    Service {
+        name: "catalog",
+        migrations: shopnow_catalog::schema::MIGRATIONS,
+    },
+];
 
 /// Looks a service up by name.
 ///
