@@ -32,6 +32,10 @@ pub const SERVICES: &[Service] = &[
         name: "catalog",
         migrations: shopnow_catalog::schema::MIGRATIONS,
     },
+    Service {
+        name: "orders",
+        migrations: shopnow_orders::schema::MIGRATIONS,
+    },
 ];
 
 /// Looks a service up by name.

@@ -10,6 +10,7 @@ pub mod app;
 pub mod domain;
 pub mod error;
 pub mod ports;
+pub mod schema;
 #[cfg(test)]
 mod testing;
 

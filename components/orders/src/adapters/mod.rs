@@ -5,5 +5,4 @@ pub mod http_catalog;
 pub mod http_payments;
 pub mod kv_carts;
 pub mod lazy_db;
-pub mod migrations;
 pub mod sql_orders;

@@ -27,7 +27,7 @@ use shopnow_orders::ports::{
     RepoError, SellerFulfilment,
 };
 
-use super::migrations::MIGRATIONS;
+use shopnow_orders::schema::MIGRATIONS;
 
 const ORDER_COLUMNS: &str = "id, buyer_id, status, currency, total_amount, shipping_address, \
      payment_status, payment_reference, stock_state, created_at, updated_at, version";

@@ -1,7 +1,7 @@
-//! Orders' schema, as numbered migrations embedded in the component. Portable SQL: TEXT UUIDv7
-//! ids, BIGINT money (minor units) and epoch-millisecond timestamps, no booleans. Applied by the
-//! repository when a statement finds the schema missing, and explicitly before production
-//! rollouts.
+//! Orders' schema, as numbered migrations: data only, no I/O. Portable SQL: TEXT UUIDv7 ids,
+//! BIGINT money (minor units) and epoch-millisecond timestamps, no booleans. The component's
+//! repository applies them when a statement finds the schema missing (fresh local databases);
+//! production applies them before a rollout with `shopnow-migrate orders`, which reads this list.
 
 use shopnow_kernel::sql::{Migration, Statement};
 
