@@ -108,6 +108,13 @@ def main():
         for _, doc in docs
         if doc.get("kind") in ("Job", "Deployment", "StatefulSet")
     ]
+    # CronJobs: the pods of the Jobs they create.
+    pod_labels += [
+        doc.get("spec", {}).get("jobTemplate", {}).get("spec", {}).get("template", {})
+        .get("metadata", {}).get("labels", {})
+        for _, doc in docs
+        if doc.get("kind") == "CronJob"
+    ]
 
     for path, doc in docs:
         kind = doc.get("kind")
