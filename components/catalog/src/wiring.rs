@@ -60,7 +60,7 @@ impl App {
     ) -> Result<T, ApiError> {
         let db = AnyDatabase::open(&self.settings.database_url, STORE_LABEL)?;
         let store = SqlCatalogStore::new(&db, &SystemClock);
-        let cache = LoggingKv::open(&self.settings.cache_store, &request.request_id);
+        let cache = LoggingKv::new(&self.settings.cache_store, &request.request_id);
         let ids = UuidV7Ids::new(SystemClock, HostRandom);
         let ports = Ports {
             store: &store,

@@ -1,25 +1,29 @@
-//! `LoggingKv`: the product cache's key-value store (Spin's, Redis in production) that logs
-//! every failure once, with the request id, and keeps answering errors so the cache steps
-//! aside and reads fall back to the database.
+//! `LoggingKv`: the product cache's key-value store (Spin's, Redis in production), opened on
+//! first use (listings and writes that never touch the cache pay nothing), logging every failure
+//! once with the request id, and answering errors so the cache steps aside and reads fall back
+//! to the database.
+
+use std::cell::OnceCell;
 
 use shopnow_kernel::RequestId;
 use shopnow_kernel::kv::{KeyValue, KvError};
 use shopnow_spin::SpinKv;
 
-/// A key-value store that may have failed to open.
+/// A key-value store opened lazily by label.
 pub struct LoggingKv<'a> {
-    store: Result<SpinKv, String>,
+    label: &'a str,
+    store: OnceCell<Result<SpinKv, String>>,
     request_id: &'a RequestId,
 }
 
 impl<'a> LoggingKv<'a> {
-    /// Opens the store `label`; an open failure is logged and every later call fails.
-    pub fn open(label: &str, request_id: &'a RequestId) -> Self {
-        let store = SpinKv::open(label).map_err(|e| e.to_string());
-        if let Err(e) = &store {
-            log(request_id, "open", e);
+    /// The store `label`, opened when first used.
+    pub fn new(label: &'a str, request_id: &'a RequestId) -> Self {
+        Self {
+            label,
+            store: OnceCell::new(),
+            request_id,
         }
-        Self { store, request_id }
     }
 
     fn with<T>(
@@ -27,7 +31,14 @@ impl<'a> LoggingKv<'a> {
         op: &str,
         f: impl FnOnce(&SpinKv) -> Result<T, KvError>,
     ) -> Result<T, KvError> {
-        let store = self.store.as_ref().map_err(|e| KvError(e.clone()))?;
+        let store = self.store.get_or_init(|| {
+            SpinKv::open(self.label).map_err(|e| {
+                log(self.request_id, "open", &e.to_string());
+                e.to_string()
+            })
+        });
+        // An open failure was logged once; later calls fail quietly.
+        let store = store.as_ref().map_err(|e| KvError(e.clone()))?;
         f(store).inspect_err(|e| log(self.request_id, op, &e.to_string()))
     }
 }
