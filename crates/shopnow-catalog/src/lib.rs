@@ -12,5 +12,7 @@ pub mod domain;
 pub mod error;
 pub mod ports;
 pub mod schema;
+#[cfg(test)]
+mod testing;
 
 pub use error::CatalogError;

@@ -38,3 +38,29 @@ pub fn archive_product(
     }
     Ok(super::invalidate(ports, id))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::create_product::create_product;
+    use crate::domain::ProductStatus;
+    use crate::testing::{Harness, new_product, seller};
+
+    #[test]
+    fn archiving_twice_succeeds_and_changes_the_product_once() {
+        let h = Harness::new();
+        let cat = h.category();
+        let p = create_product(&h.ports(), &seller("s-1"), new_product(&cat, 1)).unwrap();
+        archive_product(&h.ports(), &seller("s-1"), &p.id).unwrap();
+        archive_product(&h.ports(), &seller("s-1"), &p.id).unwrap();
+        let stored = h.store.products.borrow()[0].clone();
+        assert_eq!(
+            (stored.status, stored.version),
+            (ProductStatus::Archived, 2)
+        );
+        assert!(matches!(
+            archive_product(&h.ports(), &seller("s-2"), &p.id),
+            Err(CatalogError::Forbidden)
+        ));
+    }
+}

@@ -60,3 +60,40 @@ pub fn create_product(
     ports.store.insert_product(&product)?;
     Ok(product)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::{Harness, new_product, principal, seller};
+
+    #[test]
+    fn the_caller_becomes_the_seller_of_an_active_first_version() {
+        let h = Harness::new();
+        let cat = h.category();
+        let p = create_product(&h.ports(), &seller("s-1"), new_product(&cat, 3)).unwrap();
+        assert_eq!(
+            (p.seller_id.as_str(), p.version, p.status),
+            ("s-1", 1, ProductStatus::Active)
+        );
+        assert_eq!(p.stock.available(), 3);
+        assert_eq!(h.store.products.borrow().len(), 1);
+    }
+
+    #[test]
+    fn customers_may_not_list_products_and_categories_must_exist() {
+        let h = Harness::new();
+        let cat = h.category();
+        let customer = principal("c", &[Role::Customer]);
+        assert!(matches!(
+            create_product(&h.ports(), &customer, new_product(&cat, 1)),
+            Err(CatalogError::Forbidden)
+        ));
+        assert!(matches!(
+            create_product(&h.ports(), &seller("s"), new_product("missing", 1)),
+            Err(CatalogError::UnknownCategory {
+                field: "category_id"
+            })
+        ));
+        assert!(h.store.products.borrow().is_empty());
+    }
+}

@@ -32,3 +32,49 @@ pub fn get_product(
         Err(CatalogError::NotFound)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::archive_product::archive_product;
+    use crate::app::create_product::create_product;
+    use crate::testing::{Harness, new_product, principal, seller};
+
+    #[test]
+    fn archived_products_are_found_only_by_their_seller_and_admins() {
+        let h = Harness::new();
+        let cat = h.category();
+        let p = create_product(&h.ports(), &seller("s-1"), new_product(&cat, 1)).unwrap();
+        archive_product(&h.ports(), &seller("s-1"), &p.id).unwrap();
+        let ports = h.ports();
+        assert!(get_product(&ports, Some(&seller("s-1")), &p.id).is_ok());
+        assert!(get_product(&ports, Some(&principal("a", &[Role::Admin])), &p.id).is_ok());
+        for stranger in [
+            None,
+            Some(seller("s-2")),
+            Some(principal("s-1", &[Role::Customer])),
+        ] {
+            assert!(matches!(
+                get_product(&ports, stranger.as_ref(), &p.id),
+                Err(CatalogError::NotFound)
+            ));
+        }
+    }
+
+    #[test]
+    fn a_cached_read_follows_a_write() {
+        let h = Harness::new();
+        let cat = h.category();
+        let p = create_product(&h.ports(), &seller("s-1"), new_product(&cat, 1)).unwrap();
+        assert_eq!(get_product(&h.ports(), None, &p.id).unwrap().version, 1);
+        crate::app::set_stock::set_stock(
+            &h.ports(),
+            &seller("s-1"),
+            &p.id,
+            crate::domain::OnHand::parse(9).unwrap(),
+        )
+        .unwrap();
+        let read = get_product(&h.ports(), None, &p.id).unwrap();
+        assert_eq!((read.version, read.stock.on_hand()), (2, 9));
+    }
+}

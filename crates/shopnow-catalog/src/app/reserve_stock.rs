@@ -46,3 +46,88 @@ pub fn reserve_stock(
         ReserveOutcome::Short(items) => Err(CatalogError::OutOfStock(items)),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::commit_reservation::commit_reservation;
+    use crate::app::create_product::create_product;
+    use crate::app::release_reservation::release_reservation;
+    use crate::app::restock_reservation::restock_reservation;
+    use crate::testing::{Harness, NOW, new_product, seller};
+    use shopnow_catalog_contract as contract;
+    use shopnow_kernel::FieldErrors;
+
+    fn request(order: &str, items: &[(&str, u32)]) -> ReservationRequest {
+        let wire = contract::ReservationRequest {
+            order_id: order.into(),
+            items: items
+                .iter()
+                .map(|(p, q)| contract::ReservationItem {
+                    product_id: (*p).into(),
+                    quantity: *q,
+                })
+                .collect(),
+        };
+        ReservationRequest::parse(&wire, &mut FieldErrors::new()).unwrap()
+    }
+
+    #[test]
+    fn a_reservation_expires_after_the_configured_ttl_and_replays_identically() {
+        let h = Harness::new();
+        let cat = h.category();
+        let p = create_product(&h.ports(), &seller("s-1"), new_product(&cat, 5)).unwrap();
+        let (r, made, _) = reserve_stock(&h.ports(), &request("o-1", &[(&p.id, 2)])).unwrap();
+        assert_eq!((made, r.expires_at_ms), (Made::Created, NOW + 900_000));
+        let (again, made, _) = reserve_stock(&h.ports(), &request("o-1", &[(&p.id, 2)])).unwrap();
+        assert_eq!((made, again), (Made::Replayed, r));
+        assert!(matches!(
+            reserve_stock(&h.ports(), &request("o-1", &[(&p.id, 3)])),
+            Err(CatalogError::ReservationMismatch)
+        ));
+    }
+
+    #[test]
+    fn a_short_item_holds_nothing() {
+        let h = Harness::new();
+        let cat = h.category();
+        let a = create_product(&h.ports(), &seller("s"), new_product(&cat, 5)).unwrap();
+        let b = create_product(&h.ports(), &seller("s"), new_product(&cat, 1)).unwrap();
+        let err = reserve_stock(&h.ports(), &request("o", &[(&a.id, 2), (&b.id, 2)])).unwrap_err();
+        let CatalogError::OutOfStock(items) = err else {
+            panic!("expected out of stock, got {err:?}")
+        };
+        assert_eq!((items.len(), items[0].available), (1, 1));
+        assert!(
+            h.store
+                .products
+                .borrow()
+                .iter()
+                .all(|p| p.stock.reserved() == 0)
+        );
+    }
+
+    #[test]
+    fn settling_is_idempotent_where_the_contract_says_so() {
+        let h = Harness::new();
+        let cat = h.category();
+        let p = create_product(&h.ports(), &seller("s"), new_product(&cat, 5)).unwrap();
+        let order = crate::domain::OrderId::parse("o-2").unwrap();
+        reserve_stock(&h.ports(), &request("o-2", &[(&p.id, 2)])).unwrap();
+        commit_reservation(&h.ports(), &order).unwrap();
+        commit_reservation(&h.ports(), &order).unwrap();
+        assert!(matches!(
+            release_reservation(&h.ports(), &order),
+            Err(CatalogError::Reservation(_))
+        ));
+        restock_reservation(&h.ports(), &order).unwrap();
+        restock_reservation(&h.ports(), &order).unwrap();
+        assert_eq!(h.store.products.borrow()[0].stock.on_hand(), 5);
+        let unknown = crate::domain::OrderId::parse("never").unwrap();
+        assert!(release_reservation(&h.ports(), &unknown).is_ok());
+        assert!(matches!(
+            commit_reservation(&h.ports(), &unknown),
+            Err(CatalogError::NotFound)
+        ));
+    }
+}

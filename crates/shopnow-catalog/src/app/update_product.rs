@@ -88,3 +88,42 @@ mod tests {
         assert!(!none_match("\"1.5.1\"", "\"1.5.0\""));
     }
 }
+
+#[cfg(test)]
+mod use_case_tests {
+    use super::*;
+    use crate::app::create_product::create_product;
+    use crate::domain::Title;
+    use crate::testing::{Harness, new_product, seller};
+
+    fn retitle(title: &str) -> ProductChanges {
+        ProductChanges {
+            title: Some(Title::parse(title).unwrap()),
+            ..ProductChanges::default()
+        }
+    }
+
+    #[test]
+    fn an_edit_applies_only_to_the_representation_last_read() {
+        let h = Harness::new();
+        let cat = h.category();
+        let p = create_product(&h.ports(), &seller("s-1"), new_product(&cat, 1)).unwrap();
+        let (edited, _) =
+            update_product(&h.ports(), &seller("s-1"), &p.id, &p.etag(), retitle("Two")).unwrap();
+        assert_eq!((edited.title.as_str(), edited.version), ("Two", 2));
+        assert!(matches!(
+            update_product(
+                &h.ports(),
+                &seller("s-1"),
+                &p.id,
+                &p.etag(),
+                retitle("Lost")
+            ),
+            Err(CatalogError::Stale)
+        ));
+        assert!(matches!(
+            update_product(&h.ports(), &seller("s-2"), &p.id, "*", retitle("Mine")),
+            Err(CatalogError::Forbidden)
+        ));
+    }
+}
