@@ -263,11 +263,7 @@ impl CatalogStore for MemoryStore {
         Ok(self.settle(
             order_id,
             |s, exp| s.restock(now_ms, exp),
-            |p, l| {
-                let back = OnHand::parse(p.stock.on_hand() + i64::from(l.quantity.get()))
-                    .unwrap_or(OnHand::parse(0).unwrap());
-                p.stock = crate::domain::StockLevel::from_counts(back.get(), p.stock.reserved());
-            },
+            |p, l| p.stock = p.stock.restock(l.quantity),
         ))
     }
 }

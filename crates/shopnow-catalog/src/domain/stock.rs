@@ -156,6 +156,15 @@ impl StockLevel {
         Self::from_counts(self.on_hand - q, self.reserved - q)
     }
 
+    /// Puts `quantity` sold units back on hand (an order cancelled after commit).
+    pub fn restock(self, quantity: Quantity) -> Self {
+        let on_hand = self
+            .on_hand
+            .saturating_add(i64::from(quantity.get()))
+            .min(MAX_ON_HAND);
+        Self::from_counts(on_hand, self.reserved)
+    }
+
     /// Gives `quantity` held units back.
     pub fn release(self, quantity: Quantity) -> Self {
         let q = i64::from(quantity.get()).min(self.reserved);
@@ -214,6 +223,7 @@ mod tests {
             (sold.on_hand(), sold.reserved(), sold.available()),
             (6, 0, 6)
         );
+        assert_eq!(sold.restock(q(4)).available(), 10);
         let freed = held.release(q(4));
         assert_eq!(
             (freed.on_hand(), freed.reserved(), freed.available()),
@@ -232,7 +242,7 @@ mod tests {
         #[test]
         fn any_sequence_of_movements_keeps_the_invariant(
             start in 0..1000_i64,
-            moves in proptest::collection::vec((0..4_u8, 1..50_u32), 0..60)
+            moves in proptest::collection::vec((0..5_u8, 1..50_u32), 0..60)
         ) {
             let mut stock = level(start);
             for (kind, n) in moves {
@@ -241,6 +251,7 @@ mod tests {
                     0 => stock.reserve(n).unwrap_or(stock),
                     1 => stock.commit(n),
                     2 => stock.release(n),
+                    3 => stock.restock(n),
                     _ => stock
                         .set_on_hand(OnHand::parse(i64::from(n.get())).unwrap())
                         .unwrap_or(stock),
