@@ -100,6 +100,17 @@ api_test!(async fn checking_out_the_cart_empties_it(app) {
     assert_eq!(problem["errors"][0]["field"], "items");
 });
 
+api_test!(async fn the_request_id_travels_with_the_checkout(app) {
+    let shop = Shop::open(&app).await;
+    let lamp = shop.product(&app, &seller(), "Lamp", 1999, 1).await;
+    let resp = app.post("/v1/orders").header("authorization", customer().bearer())
+        .header("idempotency-key", key()).header("x-request-id", "checkout-trace-0001")
+        .json(&checkout_body(&[(&lamp, 2)], "tok_ok")).send().await.unwrap();
+    assert_eq!(resp.headers()["x-request-id"], "checkout-trace-0001");
+    let problem = assert_problem(resp, 409, "out-of-stock").await;
+    assert_eq!(problem["request_id"], "checkout-trace-0001");
+});
+
 api_test!(async fn out_of_stock_lists_short_items_and_reserves_nothing(app) {
     let shop = Shop::open(&app).await;
     let s = seller();

@@ -25,3 +25,63 @@ api_test!(async fn the_sweep_reports_what_it_did_and_leaves_healthy_orders_alone
     let (_, after) = get_json(&app, &buyer, &format!("/v1/orders/{}", order["id"].as_str().unwrap())).await;
     assert_eq!(after["status"], "confirmed");
 });
+
+/// A checkout that died after the catalog committed its stock and the provider approved, but
+/// before the order was confirmed: recreated by putting a real order's rows back into that state
+/// (PostgreSQL only — the embedded database file is private to the test host).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sweep_resolves_a_checkout_that_crashed_before_confirming() {
+    use shopnow_testkit::{Backend, TestApp, backend_available};
+    if !backend_available(Backend::Postgres) {
+        return;
+    }
+    let app = TestApp::spawn(Backend::Postgres).await;
+    let shop = Shop::open(&app).await;
+    let lamp = shop.product(&app, &seller(), "Lamp", 1999, 5).await;
+    let buyer = customer();
+    let id = place(&app, &buyer, &[(&lamp, 2)]).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(stock(&app, &lamp).await, (3, 0, 3));
+
+    let url = app.database_url("orders_database_url").unwrap();
+    let (db, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(connection);
+    db.batch_execute(&format!(
+        "UPDATE orders SET status = 'pending', stock_state = 'held', payment_status = 'not_attempted', \
+         payment_reference = NULL, updated_at = updated_at - 120000, version = 1 WHERE id = '{id}'; \
+         UPDATE fulfilments SET status = 'pending' WHERE order_id = '{id}'; \
+         DELETE FROM order_history WHERE order_id = '{id}' AND seq > 0;"
+    ))
+    .await
+    .unwrap();
+
+    let report = sweep(&app).await;
+    assert_eq!(report["abandoned"], 1, "{report}");
+    assert_eq!(report["still_owing"], 0, "{report}");
+    let (_, order) = get_json(&app, &buyer, &format!("/v1/orders/{id}")).await;
+    assert_eq!(order["status"], "failed");
+    assert_eq!(order["payment"]["status"], "voided");
+    let events: Vec<&str> = order["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["event"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        events,
+        [
+            "order.created",
+            "order.failed",
+            "stock.returned",
+            "payment.voided"
+        ]
+    );
+    // The committed units were put back, the approval voided; a second run finds nothing.
+    assert_eq!(stock(&app, &lamp).await, (5, 0, 5));
+    assert_eq!(payment(&app, &id).await.unwrap()["status"], "voided");
+    assert_eq!(sweep(&app).await["abandoned"], 0);
+}
