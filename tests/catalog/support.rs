@@ -1,5 +1,6 @@
 //! Typed helpers for the catalog API tests: actors with tokens from identity, categories and
-//! products through the public API, reservations through the internal API.
+//! products through the public API, reservations through the internal API. Registration, sign-in
+//! and [`Actor`] come from the shared `tests/support/`.
 //!
 //! Internal routes are private in `spin.toml` (only service chaining reaches them), so most
 //! tests serve a copy of `spin.toml` whose only change is a public `/internal/...` route for
@@ -21,8 +22,11 @@ use std::sync::OnceLock;
 use serde_json::{Value, json};
 use shopnow_testkit::{SpawnOptions, TestApp, repo_root};
 
-/// A password that meets identity's policy.
-pub const PASSWORD: &str = "violet-kettle-79-orbit";
+#[macro_use]
+#[path = "../support/mod.rs"]
+mod shared;
+pub use shared::*;
+
 /// The service credential configured by [`options`].
 pub const SERVICE_TOKEN: &str = "test-catalog-service-token";
 /// The admin address configured by [`options`] (prefixed per app to keep Redis data apart).
@@ -77,55 +81,11 @@ macro_rules! catalog_test {
         catalog_test!([], async fn $name($app) $body);
     };
     ([$(($var:expr, $value:expr)),*], async fn $name:ident($app:ident) $body:block) => {
-        mod $name {
-            #[allow(unused_imports)]
-            use super::*;
-
-            fn opts() -> ::shopnow_testkit::SpawnOptions {
-                #[allow(unused_mut)]
-                let mut o = $crate::support::options();
-                $( o = o.variable($var, $value); )*
-                o
-            }
-
-            #[::tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn embedded() {
-                let $app = ::shopnow_testkit::TestApp::spawn_with(
-                    ::shopnow_testkit::Backend::Embedded,
-                    opts(),
-                )
-                .await;
-                $body
-            }
-
-            #[::tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                if !::shopnow_testkit::backend_available(::shopnow_testkit::Backend::Postgres) {
-                    return;
-                }
-                let $app = ::shopnow_testkit::TestApp::spawn_with(
-                    ::shopnow_testkit::Backend::Postgres,
-                    opts(),
-                )
-                .await;
-                $body
-            }
-        }
+        api_test_with!(
+            $crate::support::options()$(.variable($var, $value))*,
+            async fn $name($app) $body
+        );
     };
-}
-
-/// A signed-in user.
-#[derive(Debug, Clone)]
-pub struct Actor {
-    pub id: String,
-    pub token: String,
-}
-
-impl Actor {
-    /// `Authorization` header value.
-    pub fn bearer(&self) -> String {
-        format!("Bearer {}", self.token)
-    }
 }
 
 /// Everyone a test needs.
@@ -137,47 +97,13 @@ pub struct Actors {
     pub customer: Actor,
 }
 
-/// A unique address for `local` (Redis and PostgreSQL data are shared between tests).
-fn email(local: &str) -> String {
-    format!("{local}-{}@example.com", uuid::Uuid::new_v4().simple())
-}
-
-/// Registers `email` with `role` and signs in.
-pub async fn sign_up(app: &TestApp, email: &str, role: &str) -> Actor {
-    let resp = app
-        .post("/v1/users")
-        .json(
-            &json!({"email": email, "password": PASSWORD, "display_name": "Tester", "role": role}),
-        )
-        .send()
-        .await
-        .unwrap();
-    let status = resp.status().as_u16();
-    let user: Value = resp.json().await.unwrap();
-    assert_eq!(status, 201, "register: {user}");
-    let resp = app
-        .post("/v1/auth/token")
-        .json(&json!({"email": email, "password": PASSWORD}))
-        .send()
-        .await
-        .unwrap();
-    let body: Value = resp.json().await.unwrap();
-    Actor {
-        id: user["id"].as_str().expect("id").to_owned(),
-        token: body["access_token"]
-            .as_str()
-            .unwrap_or_else(|| panic!("token: {body}"))
-            .to_owned(),
-    }
-}
-
 /// An admin, two sellers and a customer.
 pub async fn actors(app: &TestApp) -> Actors {
     Actors {
         admin: sign_up(app, &format!("{ADMIN_LOCAL}@example.com"), "customer").await,
-        seller: sign_up(app, &email("seller"), "seller").await,
-        other_seller: sign_up(app, &email("other-seller"), "seller").await,
-        customer: sign_up(app, &email("customer"), "customer").await,
+        seller: sign_up(app, &unique_email("seller"), "seller").await,
+        other_seller: sign_up(app, &unique_email("other-seller"), "seller").await,
+        customer: sign_up(app, &unique_email("customer"), "customer").await,
     }
 }
 

@@ -10,7 +10,6 @@
 )]
 
 #[macro_use]
-#[path = "../support/mod.rs"]
 mod support;
 
 mod auth;

@@ -3,47 +3,14 @@
 //! one two-seller order, each seller ships its fulfilment, and the order ends `shipped`.
 
 use serde_json::{Value, json};
-use shopnow_testkit::{TestApp, api_test};
+use shopnow_testkit::api_test;
 
 use crate::support::*;
 
-const PASSWORD: &str = "violet-kettle-79-orbit";
-
-async fn sign_up(app: &TestApp, role: &str) -> Actor {
-    let email = format!("{role}-{}@example.com", uuid::Uuid::new_v4().simple());
-    let resp = app
-        .post("/v1/users")
-        .json(
-            &json!({"email": email, "password": PASSWORD, "display_name": "Journey", "role": role}),
-        )
-        .send()
-        .await
-        .unwrap();
-    let status = resp.status().as_u16();
-    let user: Value = resp.json().await.unwrap();
-    assert_eq!(status, 201, "register: {user}");
-    let tokens: Value = app
-        .post("/v1/auth/token")
-        .json(&json!({"email": email, "password": PASSWORD}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    Actor {
-        id: user["id"].as_str().unwrap().to_owned(),
-        token: tokens["access_token"]
-            .as_str()
-            .unwrap_or_else(|| panic!("sign-in: {tokens}"))
-            .to_owned(),
-    }
-}
-
 api_test!(async fn a_buyer_orders_from_two_sellers_who_each_ship_their_part(app) {
-    let buyer = sign_up(&app, "customer").await;
-    let s1 = sign_up(&app, "seller").await;
-    let s2 = sign_up(&app, "seller").await;
+    let buyer = sign_up(&app, &unique_email("customer"), "customer").await;
+    let s1 = sign_up(&app, &unique_email("seller"), "seller").await;
+    let s2 = sign_up(&app, &unique_email("seller"), "seller").await;
     let shop = Shop::open(&app).await;
     let lamp = shop.product(&app, &s1, "Brass lamp", 4500, 10).await;
     let bulb = shop.product(&app, &s1, "Bulb", 350, 100).await;

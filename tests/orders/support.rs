@@ -1,6 +1,7 @@
 //! Typed helpers for the orders API tests: actors with access tokens, categories and products in
 //! the catalog (its public API), stock levels, checkouts, the payment simulator's view of a
-//! payment, and the sweep.
+//! payment, and the sweep. Registration, sign-in and [`Actor`] come from the shared
+//! `tests/support/`.
 //!
 //! Tokens are minted with the development signing key that `spin.toml` ships (its public half is
 //! the default `jwt_public_keys`), as identity would issue them: the journey test registers real
@@ -17,60 +18,42 @@
 )]
 
 use serde_json::{Value, json};
-use shopnow_kernel::Secret;
-use shopnow_kernel::auth::{AccessClaims, Role, Roles, SigningKey, TokenAudience, TokenSigner};
+use shopnow_kernel::auth::{AccessClaims, Role, Roles};
 use shopnow_testkit::TestApp;
+
+#[path = "../support/mod.rs"]
+mod shared;
+pub use shared::*;
 
 /// `spin.toml`'s development signing key (public in the repository; never used outside dev).
 pub const DEV_SEED: &str = "c2hvcG5vdy1ERVYtT05MWS1zaWduaW5nLWtleS0wMDE";
 /// Its key id.
 pub const DEV_KID: &str = "dev-1";
 /// `spin.toml`'s default issuer and audience.
-pub const ISSUER: &str = "https://identity.shopnow.dev";
-pub const AUDIENCE: &str = "shopnow";
+pub const DEV_ISSUER: &str = "https://identity.shopnow.dev";
+pub const DEV_AUDIENCE: &str = "shopnow";
 /// `spin.toml`'s development secret key of the payment simulator.
 pub const SIM_KEY: &str = "sk_test_dev_only_payments_sim";
 /// `spin.toml`'s development credential for orders' internal routes.
 pub const ORDERS_SERVICE_TOKEN: &str = "dev-only-orders-service-token";
 
-/// Someone with an access token.
-#[derive(Debug, Clone)]
-pub struct Actor {
-    pub id: String,
-    pub token: String,
-}
-
-impl Actor {
-    /// `Authorization` header value.
-    pub fn bearer(&self) -> String {
-        format!("Bearer {}", self.token)
-    }
-}
-
 /// A fresh user id and a token for it with `roles`.
 pub fn mint(roles: &[Role]) -> Actor {
     let id = uuid::Uuid::new_v4().to_string();
-    let signer = TokenSigner::new(
-        SigningKey::from_seed_b64(&Secret::new(DEV_SEED.to_owned()), DEV_KID).unwrap(),
-        TokenAudience {
-            issuer: ISSUER.into(),
-            audience: AUDIENCE.into(),
-        },
-    );
     let roles: Roles = roles.iter().copied().collect();
-    let now_ms = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as i64;
-    let token = signer
-        .sign(&AccessClaims {
+    let token = sign_access_token(
+        DEV_SEED,
+        DEV_KID,
+        DEV_ISSUER,
+        DEV_AUDIENCE,
+        &AccessClaims {
             subject: &id,
             roles: &roles,
             token_id: &uuid::Uuid::new_v4().to_string(),
-            issued_at_ms: now_ms,
+            issued_at_ms: now_ms(),
             ttl_secs: 900,
-        })
-        .unwrap();
+        },
+    );
     Actor { id, token }
 }
 

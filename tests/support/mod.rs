@@ -1,6 +1,9 @@
-//! Typed helpers for the API tests: register, sign in, bearer headers, token minting with
-//! test keys, and leak checks. Black-box: only HTTP, plus the kernel's pure JWT signer to forge
-//! tokens the way an attacker (or another issuer) would.
+//! Helpers shared by the identity, catalog and orders API tests: register, sign in, actors and
+//! bearer headers, access-token signing, leak checks, and running a test on both backends with
+//! custom spawn options. Black-box: only HTTP, plus the kernel's pure JWT signer to forge tokens
+//! the way an attacker (or another issuer) would. Each suite's own helpers live in its
+//! `support.rs`, which re-exports this module; nothing here knows one suite's routes beyond
+//! identity's registration and sign-in.
 
 #![allow(
     dead_code,
@@ -13,35 +16,18 @@
 
 use serde_json::{Value, json};
 use shopnow_kernel::Secret;
-use shopnow_kernel::auth::{AccessClaims, Role, Roles, SigningKey, TokenAudience, TokenSigner};
-use shopnow_testkit::{SpawnOptions, TestApp};
+use shopnow_kernel::auth::{AccessClaims, SigningKey, TokenAudience, TokenSigner};
+use shopnow_testkit::TestApp;
 
-/// A password that meets the policy.
+/// A password that meets identity's policy.
 pub const PASSWORD: &str = "violet-kettle-79-orbit";
-/// Another one.
-pub const OTHER_PASSWORD: &str = "amber-lantern-42-quartz";
-
-/// Test signing seed A (base64url of bytes 0..32) and its key id.
-pub const SEED_A: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8";
-pub const KID_A: &str = "test-a";
-/// Test signing seed B (bytes 31..0).
-pub const SEED_B: &str = "HxweHRwbGhkYFxYVFBMSERAPDg0MCwoJCAcGBQQDAgE";
-pub const KID_B: &str = "test-b";
-/// Issuer and audience configured in the tests' spawn options.
-pub const ISSUER: &str = "https://identity.test.shopnow.dev";
-pub const AUDIENCE: &str = "shopnow-test";
-
-/// Spawn options with test key A, issuer and audience.
-pub fn test_key_options() -> SpawnOptions {
-    SpawnOptions::default()
-        .variable("jwt_signing_key", SEED_A)
-        .variable("jwt_key_id", KID_A)
-        .variable("jwt_issuer", ISSUER)
-        .variable("jwt_audience", AUDIENCE)
-}
 
 /// Runs a test on both backends with custom spawn options (the testkit's `api_test!` uses the
 /// defaults).
+#[allow(
+    unused_macros,
+    reason = "the orders suite runs every test with the default options"
+)]
 macro_rules! api_test_with {
     ($options:expr, async fn $name:ident($app:ident) $body:block) => {
         mod $name {
@@ -93,6 +79,20 @@ pub struct Tokens {
 /// `Authorization` header value for `token`.
 pub fn bearer(token: &str) -> String {
     format!("Bearer {token}")
+}
+
+/// Someone with an access token.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    pub id: String,
+    pub token: String,
+}
+
+impl Actor {
+    /// `Authorization` header value.
+    pub fn bearer(&self) -> String {
+        bearer(&self.token)
+    }
 }
 
 /// Fails if `text` contains a password hash or anything shaped like a stored token hash.
@@ -151,6 +151,26 @@ pub async fn register_with(app: &TestApp, body: Value) -> User {
     }
 }
 
+/// Registers `email` with [`PASSWORD`] and `role` through identity, then signs in; asserts 201
+/// and 200.
+pub async fn sign_up(app: &TestApp, email: &str, role: &str) -> Actor {
+    let user = register_with(
+        app,
+        json!({"email": email, "password": PASSWORD, "display_name": "Tester", "role": role}),
+    )
+    .await;
+    let tokens = sign_in(app, email, PASSWORD).await;
+    Actor {
+        id: user.id,
+        token: tokens.access_token,
+    }
+}
+
+/// A unique address for `local` (Redis and PostgreSQL data are shared between tests).
+pub fn unique_email(local: &str) -> String {
+    format!("{local}-{}@example.com", uuid::Uuid::new_v4().simple())
+}
+
 /// `POST /v1/auth/token`.
 pub async fn post_token(app: &TestApp, email: &str, password: &str) -> reqwest::Response {
     app.post("/v1/auth/token")
@@ -190,93 +210,30 @@ pub async fn signed_in(app: &TestApp, email: &str) -> (User, Tokens) {
     (user, tokens)
 }
 
-/// `POST /v1/auth/refresh`.
-pub async fn post_refresh(app: &TestApp, refresh_token: &str) -> reqwest::Response {
-    app.post("/v1/auth/refresh")
-        .json(&json!({"refresh_token": refresh_token}))
-        .send()
-        .await
-        .expect("request")
-}
-
-/// `GET /v1/users/me` with `access_token`.
-pub async fn get_me(app: &TestApp, access_token: &str) -> reqwest::Response {
-    app.get("/v1/users/me")
-        .header("authorization", bearer(access_token))
-        .send()
-        .await
-        .expect("request")
-}
-
-/// Mints an access token as the given issuer would.
-pub struct Mint<'a> {
-    pub seed: &'a str,
-    pub kid: &'a str,
-    pub issuer: &'a str,
-    pub audience: &'a str,
-    pub subject: &'a str,
-    pub issued_at_ms: i64,
-    pub ttl_secs: u64,
-}
-
-impl<'a> Mint<'a> {
-    /// A valid token for `subject` with key A, now.
-    pub fn valid(subject: &'a str) -> Self {
-        Self {
-            seed: SEED_A,
-            kid: KID_A,
-            issuer: ISSUER,
-            audience: AUDIENCE,
-            subject,
-            issued_at_ms: now_ms(),
-            ttl_secs: 900,
-        }
-    }
-
-    /// Signs it.
-    pub fn sign(&self) -> String {
-        let key =
-            SigningKey::from_seed_b64(&Secret::new(self.seed.to_owned()), self.kid).expect("key");
-        let signer = TokenSigner::new(
-            key,
-            TokenAudience {
-                issuer: self.issuer.to_owned(),
-                audience: self.audience.to_owned(),
-            },
-        );
-        let roles = Roles::from([Role::Customer]);
-        signer
-            .sign(&AccessClaims {
-                subject: self.subject,
-                roles: &roles,
-                token_id: "test-jti",
-                issued_at_ms: self.issued_at_ms,
-                ttl_secs: self.ttl_secs,
-            })
-            .expect("sign")
-    }
-}
-
-/// `kid:base64url(public key)` for `seed`, as `jwt_previous_public_keys` takes it.
-pub fn public_key_entry(seed: &str, kid: &str) -> String {
-    SigningKey::from_seed_b64(&Secret::new(seed.to_owned()), kid)
-        .expect("key")
-        .public_key()
-        .to_list_entry()
-}
-
-/// A unique address for `name` in this test: the key-value store (Redis on the Postgres backend)
-/// outlives a test, so sign-in throttling counters must never be shared between tests or runs.
-pub fn email(app: &TestApp, name: &str) -> String {
-    static RUN: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    let run = RUN.get_or_init(|| uuid::Uuid::new_v4().simple().to_string()[..8].to_owned());
-    format!("{name}.{run}.{}@example.com", app.addr().port())
-}
-
 /// Wall-clock now in ms.
 pub fn now_ms() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
         .unwrap_or(0)
+}
+
+/// Signs `claims` as an identity service holding `seed` (key id `kid`) for `issuer` and
+/// `audience` would.
+pub fn sign_access_token(
+    seed: &str,
+    kid: &str,
+    issuer: &str,
+    audience: &str,
+    claims: &AccessClaims<'_>,
+) -> String {
+    let key = SigningKey::from_seed_b64(&Secret::new(seed.to_owned()), kid).expect("key");
+    let signer = TokenSigner::new(
+        key,
+        TokenAudience {
+            issuer: issuer.to_owned(),
+            audience: audience.to_owned(),
+        },
+    );
+    signer.sign(claims).expect("sign")
 }
