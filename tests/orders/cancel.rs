@@ -6,10 +6,7 @@ use shopnow_testkit::{api_test, assert_problem};
 use crate::support::*;
 
 api_test!(async fn cancelling_a_confirmed_order_restocks_and_voids(app) {
-    let shop = Shop::open(&app).await;
-    let (s1, s2) = (seller(), seller());
-    let lamp = shop.product(&app, &s1, "Lamp", 1999, 5).await;
-    let rug = shop.product(&app, &s2, "Rug", 5000, 3).await;
+    let TwoSellers { s1, lamp, rug, .. } = TwoSellers::open(&app).await;
     let buyer = customer();
     let id = place(&app, &buyer, &[(&lamp, 2), (&rug, 1)]).await["id"].as_str().unwrap().to_owned();
     assert_eq!(stock(&app, &lamp).await, (3, 0, 3));
@@ -31,10 +28,7 @@ api_test!(async fn cancelling_a_confirmed_order_restocks_and_voids(app) {
 });
 
 api_test!(async fn nothing_can_be_cancelled_once_a_fulfilment_shipped(app) {
-    let shop = Shop::open(&app).await;
-    let (s1, s2) = (seller(), seller());
-    let lamp = shop.product(&app, &s1, "Lamp", 1999, 5).await;
-    let rug = shop.product(&app, &s2, "Rug", 5000, 3).await;
+    let TwoSellers { s1, lamp, rug, .. } = TwoSellers::open(&app).await;
     let buyer = customer();
     let order = place(&app, &buyer, &[(&lamp, 1), (&rug, 1)]).await;
     let fid = order["fulfilments"][0]["id"].as_str().unwrap();

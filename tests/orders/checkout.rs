@@ -54,10 +54,7 @@ api_test!(async fn every_bad_field_is_reported_at_once(app) {
 });
 
 api_test!(async fn a_two_seller_checkout_is_confirmed_with_a_fulfilment_per_seller(app) {
-    let shop = Shop::open(&app).await;
-    let (s1, s2) = (seller(), seller());
-    let lamp = shop.product(&app, &s1, "Lamp", 1999, 5).await;
-    let rug = shop.product(&app, &s2, "Rug", 5000, 3).await;
+    let TwoSellers { s1, lamp, rug, .. } = TwoSellers::open(&app).await;
     let buyer = customer();
     let resp = post_order(&app, &buyer, &key(), &checkout_body(&[(&lamp, 2), (&rug, 1)], "tok_ok")).await;
     assert_eq!(resp.status(), 201);

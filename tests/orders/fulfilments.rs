@@ -6,10 +6,7 @@ use shopnow_testkit::{api_test, assert_problem};
 use crate::support::*;
 
 api_test!(async fn a_seller_sees_only_its_own_lines_the_address_and_no_payment(app) {
-    let shop = Shop::open(&app).await;
-    let (s1, s2) = (seller(), seller());
-    let lamp = shop.product(&app, &s1, "Lamp", 1999, 5).await;
-    let rug = shop.product(&app, &s2, "Rug", 5000, 3).await;
+    let TwoSellers { shop, s1, s2, lamp, rug } = TwoSellers::open(&app).await;
     let bulb = shop.product(&app, &s1, "Bulb", 300, 9).await;
     let order = place(&app, &customer(), &[(&lamp, 1), (&rug, 1), (&bulb, 4)]).await;
     let (status, body) = get_json(&app, &s1, "/v1/seller/fulfilments").await;
@@ -43,10 +40,7 @@ api_test!(async fn fulfilments_are_for_sellers_only(app) {
 });
 
 api_test!(async fn each_seller_ships_its_part_and_the_order_follows(app) {
-    let shop = Shop::open(&app).await;
-    let (s1, s2) = (seller(), seller());
-    let lamp = shop.product(&app, &s1, "Lamp", 1999, 5).await;
-    let rug = shop.product(&app, &s2, "Rug", 5000, 3).await;
+    let TwoSellers { s1, s2, lamp, rug, .. } = TwoSellers::open(&app).await;
     let buyer = customer();
     let order = place(&app, &buyer, &[(&lamp, 1), (&rug, 1)]).await;
     let id = order["id"].as_str().unwrap();
@@ -84,10 +78,7 @@ api_test!(async fn a_bad_tracking_number_is_422(app) {
 });
 
 api_test!(async fn two_sellers_shipping_at_once_both_succeed(app) {
-    let shop = Shop::open(&app).await;
-    let (s1, s2) = (seller(), seller());
-    let lamp = shop.product(&app, &s1, "Lamp", 1999, 5).await;
-    let rug = shop.product(&app, &s2, "Rug", 5000, 3).await;
+    let TwoSellers { s1, s2, lamp, rug, .. } = TwoSellers::open(&app).await;
     let buyer = customer();
     let order = place(&app, &buyer, &[(&lamp, 1), (&rug, 1)]).await;
     let ship = |s: Actor, f: String| {

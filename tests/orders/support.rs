@@ -142,6 +142,32 @@ impl Shop {
     }
 }
 
+/// The usual two-seller shop: `s1` lists a lamp (1999 EUR minor units, 5 on hand), `s2` a rug
+/// (5000, 3 on hand).
+pub struct TwoSellers {
+    pub shop: Shop,
+    pub s1: Actor,
+    pub s2: Actor,
+    pub lamp: String,
+    pub rug: String,
+}
+
+impl TwoSellers {
+    pub async fn open(app: &TestApp) -> Self {
+        let shop = Shop::open(app).await;
+        let (s1, s2) = (seller(), seller());
+        let lamp = shop.product(app, &s1, "Lamp", 1999, 5).await;
+        let rug = shop.product(app, &s2, "Rug", 5000, 3).await;
+        Self {
+            shop,
+            s1,
+            s2,
+            lamp,
+            rug,
+        }
+    }
+}
+
 /// The product's stock as the public API shows it: `(on_hand, reserved, available)`.
 pub async fn stock(app: &TestApp, product_id: &str) -> (i64, i64, i64) {
     let resp = app
