@@ -2,7 +2,7 @@
 //! `docs/security.md`). Malformed values are a 500 with the cause logged, never a guess.
 
 use shopnow_catalog::ports::Settings as Tunables;
-use shopnow_kernel::auth::{PublicKey, TokenAudience, TokenVerifier};
+use shopnow_kernel::auth::TokenVerifier;
 use shopnow_kernel::pagination::CursorCodec;
 use shopnow_kernel::service_auth::ServiceCredentials;
 use shopnow_kernel::{ApiError, Secret};
@@ -68,12 +68,7 @@ impl Settings {
                 ));
             }
         };
-        let audience = TokenAudience {
-            issuer: config.required("jwt_issuer")?,
-            audience: config.required("jwt_audience")?,
-        };
-        let keys = PublicKey::parse_list(&config.required("jwt_public_keys")?)
-            .map_err(ApiError::internal_from)?;
+        let verifier = shopnow_spin::auth::public_key_verifier(config)?;
         let cursor_secret = config.secret("cursor_secret")?;
         if cursor_secret.expose().len() < 16 {
             return Err(ApiError::internal(
@@ -88,7 +83,7 @@ impl Settings {
         }
         Ok(Self {
             surface,
-            verifier: TokenVerifier::new(keys, audience),
+            verifier,
             service_credentials: ServiceCredentials::parse(&config.secret("service_tokens")?),
             cursors: CursorCodec::new(Secret::new(cursor_secret.into_inner().into_bytes())),
             database_url: config.get_or("database_url", ""),

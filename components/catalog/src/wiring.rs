@@ -4,7 +4,7 @@ use shopnow_catalog::ports::Ports;
 use shopnow_kernel::ApiError;
 use shopnow_kernel::auth::Principal;
 use shopnow_kernel::http::HttpRequest;
-use shopnow_kernel::ids::{Clock as _, UuidV7Ids};
+use shopnow_kernel::ids::UuidV7Ids;
 use shopnow_spin::{AnyDatabase, HostRandom, SystemClock};
 
 use crate::adapters::logging_kv::LoggingKv;
@@ -33,8 +33,7 @@ impl App {
     /// # Errors
     /// 401 `unauthenticated` without a bearer token, 401 `invalid-token` for a bad one.
     pub fn authenticate(&self, request: &HttpRequest) -> Result<Principal, ApiError> {
-        let token = request.bearer_token()?;
-        self.settings.verifier.verify(token, SystemClock.now_ms())
+        shopnow_spin::auth::authenticate(&self.settings.verifier, request)
     }
 
     /// The caller on a public read: anonymous without an `Authorization` header, else the

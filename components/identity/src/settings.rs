@@ -3,7 +3,7 @@
 
 use shopnow_identity::app::register::AdminEmails;
 use shopnow_kernel::ApiError;
-use shopnow_kernel::auth::{PublicKey, SigningKey, TokenAudience, TokenSigner, TokenVerifier};
+use shopnow_kernel::auth::{PublicKey, SigningKey, TokenSigner, TokenVerifier};
 use shopnow_spin::Config;
 
 /// Label of the component's SQLite database and key-value store.
@@ -28,10 +28,7 @@ impl Settings {
     /// [`ApiError::Internal`] when a variable is missing or its key material is malformed.
     pub fn from_variables() -> Result<Self, ApiError> {
         let config = Config;
-        let audience = TokenAudience {
-            issuer: config.required("jwt_issuer")?,
-            audience: config.required("jwt_audience")?,
-        };
+        let audience = shopnow_spin::auth::token_audience(config)?;
         let key = SigningKey::from_seed_b64(
             &config.secret("jwt_signing_key")?,
             config.required("jwt_key_id")?.trim(),

@@ -6,7 +6,7 @@ use shopnow_identity::ports::Ports;
 use shopnow_kernel::ApiError;
 use shopnow_kernel::auth::Principal;
 use shopnow_kernel::http::HttpRequest;
-use shopnow_kernel::ids::{Clock as _, UuidV7Ids};
+use shopnow_kernel::ids::UuidV7Ids;
 use shopnow_spin::{AnyDatabase, HostRandom, SystemClock};
 
 use crate::adapters::kv_throttle::KvThrottle;
@@ -35,8 +35,7 @@ impl App {
     /// # Errors
     /// 401 `unauthenticated` without a bearer token, 401 `invalid-token` for a bad one.
     pub fn authenticate(&self, request: &HttpRequest) -> Result<Principal, ApiError> {
-        let token = request.bearer_token()?;
-        self.settings.verifier.verify(token, SystemClock.now_ms())
+        shopnow_spin::auth::authenticate(&self.settings.verifier, request)
     }
 
     /// Opens the database and key-value store and runs `use_case` with the ports.

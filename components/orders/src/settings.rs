@@ -1,7 +1,7 @@
 //! Orders' configuration, read once per request from Spin variables (see `spin.toml` and
 //! `docs/orders.md`). Invalid key material is a 500 with the cause logged, never a guess.
 
-use shopnow_kernel::auth::{PublicKey, TokenAudience, TokenVerifier};
+use shopnow_kernel::auth::TokenVerifier;
 use shopnow_kernel::pagination::CursorCodec;
 use shopnow_kernel::service_auth::ServiceCredentials;
 use shopnow_kernel::{ApiError, Secret};
@@ -54,12 +54,7 @@ impl Settings {
     /// [`ApiError::Internal`] when a variable is missing or malformed.
     pub fn from_variables() -> Result<Self, ApiError> {
         let config = Config;
-        let audience = TokenAudience {
-            issuer: config.required("jwt_issuer")?,
-            audience: config.required("jwt_audience")?,
-        };
-        let keys = PublicKey::parse_list(&config.required("jwt_public_keys")?)
-            .map_err(ApiError::internal_from)?;
+        let verifier = shopnow_spin::auth::public_key_verifier(config)?;
         let cursor_secret = config.secret("cursor_secret")?;
         if cursor_secret.expose().len() < 16 {
             return Err(ApiError::internal(
@@ -80,7 +75,7 @@ impl Settings {
         let defaults = Deadlines::default();
         let call_ms = millis(config, "call_timeout_ms", defaults.catalog_call_ms)?;
         Ok(Self {
-            verifier: TokenVerifier::new(keys, audience),
+            verifier,
             cursors: CursorCodec::new(Secret::new(cursor_secret.expose().as_bytes().to_vec())),
             accepted_service_tokens: ServiceCredentials::parse(
                 &config.secret("accepted_service_tokens")?,

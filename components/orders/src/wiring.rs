@@ -4,7 +4,7 @@
 use shopnow_kernel::ApiError;
 use shopnow_kernel::auth::Principal;
 use shopnow_kernel::http::HttpRequest;
-use shopnow_kernel::ids::{Clock as _, UuidV7Ids};
+use shopnow_kernel::ids::UuidV7Ids;
 use shopnow_kernel::outbound::forwarded_headers;
 use shopnow_orders::OrdersError;
 use shopnow_orders::ports::Ports;
@@ -39,8 +39,7 @@ impl App {
     /// # Errors
     /// 401 `unauthenticated` without a bearer token, 401 `invalid-token` for a bad one.
     pub fn authenticate(&self, request: &HttpRequest) -> Result<Principal, ApiError> {
-        let token = request.bearer_token()?;
-        self.settings.verifier.verify(token, SystemClock.now_ms())
+        shopnow_spin::auth::authenticate(&self.settings.verifier, request)
     }
 
     /// Checks the service credential of an internal route.

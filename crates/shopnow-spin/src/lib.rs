@@ -1,8 +1,9 @@
 //! spin-sdk adapters shared by every ShopNow component: SQL (PostgreSQL via `pg4`, SQLite via
 //! `sqlite3`), key-value, configuration from Spin variables, host clock and randomness, outbound
-//! HTTP with deadlines, and the request entry helper. Only components depend on this crate; pure crates never do, so native
+//! HTTP with deadlines, bearer-token verification, and the request entry helper. Only components depend on this crate; pure crates never do, so native
 //! tests never call a Spin host function (which would abort the test binary).
 
+pub mod auth;
 pub mod config;
 pub mod db;
 pub mod entry;
