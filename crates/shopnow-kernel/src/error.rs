@@ -74,6 +74,17 @@ impl FieldErrors {
     }
 }
 
+/// Records `result`'s error for `field` in `errors` (as [`FieldErrors::add`]) and returns `None`,
+/// or returns the value: a wire type's conversion parses every field this way, then reports all
+/// bad fields at once with [`FieldErrors::finish`].
+pub fn check<T, E: std::fmt::Display>(
+    errors: &mut FieldErrors,
+    field: &str,
+    result: Result<T, E>,
+) -> Option<T> {
+    result.map_err(|e| errors.add(field, e.to_string())).ok()
+}
+
 /// One product a stock reservation could not satisfy, as listed by an `out-of-stock` problem.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct StockShortage {

@@ -73,6 +73,17 @@ impl HttpRequest {
     }
 }
 
+/// The answer of a route that exists but not with this method: 405 with `allow` for the `Allow`
+/// header.
+///
+/// # Errors
+/// Always [`ApiError::MethodNotAllowed`].
+pub fn not_allowed(allow: &[&'static str]) -> Result<HttpResponse, ApiError> {
+    Err(ApiError::MethodNotAllowed {
+        allow: allow.to_vec(),
+    })
+}
+
 /// An outgoing response before the host adapter writes it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HttpResponse {

@@ -4,12 +4,13 @@ use serde::{Deserialize, Serialize};
 use shopnow_catalog::app::create_category::{NewCategory, create_category};
 use shopnow_catalog::app::list_categories::list_categories;
 use shopnow_catalog::domain::{Category, CategoryName, CategorySlug};
+use shopnow_kernel::error::check;
 use shopnow_kernel::http::{HttpRequest, HttpResponse};
 use shopnow_kernel::json::{parse_body, required};
 use shopnow_kernel::time::rfc3339;
 use shopnow_kernel::{ApiError, FieldErrors};
 
-use super::{BODY_LIMIT, check};
+use super::BODY_LIMIT;
 use crate::wiring::App;
 
 /// `POST /v1/categories` body.

@@ -11,7 +11,7 @@ mod stock;
 mod strict;
 
 use shopnow_kernel::ApiError;
-use shopnow_kernel::http::{HttpRequest, HttpResponse, Method};
+use shopnow_kernel::http::{HttpRequest, HttpResponse, Method, not_allowed};
 
 use crate::settings::Surface;
 use crate::wiring::App;
@@ -85,19 +85,4 @@ fn internal(request: &HttpRequest, app: &App) -> Result<HttpResponse, ApiError> 
         },
         _ => Err(ApiError::NotFound),
     }
-}
-
-fn not_allowed(allow: &[&'static str]) -> Result<HttpResponse, ApiError> {
-    Err(ApiError::MethodNotAllowed {
-        allow: allow.to_vec(),
-    })
-}
-
-/// Records `message` for `field` when `result` is an error; returns the value otherwise.
-fn check<T, E: std::fmt::Display>(
-    errors: &mut shopnow_kernel::FieldErrors,
-    field: &str,
-    result: Result<T, E>,
-) -> Option<T> {
-    result.map_err(|e| errors.add(field, e.to_string())).ok()
 }

@@ -12,6 +12,7 @@ use shopnow_catalog::app::update_product::{none_match, update_product};
 use shopnow_catalog::domain::product::{ProductChanges, check_price};
 use shopnow_catalog::domain::search::{ProductSearch, SearchParams, Sort};
 use shopnow_catalog::domain::{Attributes, Description, OnHand, Product, Title};
+use shopnow_kernel::error::check;
 use shopnow_kernel::http::{HttpRequest, HttpResponse};
 use shopnow_kernel::ids::is_uuid;
 use shopnow_kernel::json::{parse_body, required};
@@ -20,9 +21,9 @@ use shopnow_kernel::time::rfc3339;
 use shopnow_kernel::{ApiError, FieldErrors};
 use shopnow_money::{Currency, Money};
 
+use super::BODY_LIMIT;
 use super::query::Query;
 use super::stock::StockView;
-use super::{BODY_LIMIT, check};
 use crate::wiring::{App, log_kv_failures};
 
 /// A product on the wire.

@@ -3,11 +3,12 @@
 use serde::{Deserialize, Serialize};
 use shopnow_catalog::app::set_stock::set_stock;
 use shopnow_catalog::domain::{OnHand, StockLevel};
+use shopnow_kernel::error::check;
 use shopnow_kernel::http::{HttpRequest, HttpResponse};
 use shopnow_kernel::json::{parse_body, required};
 use shopnow_kernel::{ApiError, FieldErrors};
 
-use super::{BODY_LIMIT, check};
+use super::BODY_LIMIT;
 use crate::wiring::{App, log_kv_failures};
 
 /// `PUT /v1/products/{id}/stock` body.

@@ -7,11 +7,12 @@ use shopnow_identity::app::sign_in::{Credentials, sign_in};
 use shopnow_identity::app::sign_out::sign_out;
 use shopnow_identity::domain::session::MAX_REFRESH_TOKEN_LEN;
 use shopnow_identity::domain::{Email, RefreshToken};
+use shopnow_kernel::error::check;
 use shopnow_kernel::http::{HttpRequest, HttpResponse};
 use shopnow_kernel::json::{parse_body, required};
 use shopnow_kernel::{ApiError, FieldErrors, Secret};
 
-use super::{BODY_LIMIT, check};
+use super::BODY_LIMIT;
 use crate::wiring::App;
 
 /// `POST /v1/auth/token` body.

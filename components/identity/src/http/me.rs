@@ -7,11 +7,12 @@ use shopnow_identity::app::get_user::get_user;
 use shopnow_identity::app::update_profile::update_profile;
 use shopnow_identity::domain::password::MAX_PASSWORD_CHARS;
 use shopnow_identity::domain::{DisplayName, Password};
+use shopnow_kernel::error::check;
 use shopnow_kernel::http::{HttpRequest, HttpResponse};
 use shopnow_kernel::json::{parse_body, required};
 use shopnow_kernel::{ApiError, Secret};
 
-use super::{BODY_LIMIT, check};
+use super::BODY_LIMIT;
 use crate::wiring::App;
 
 /// `PATCH /v1/users/me` body.

@@ -5,11 +5,12 @@ use shopnow_identity::app::get_user::get_user;
 use shopnow_identity::app::register::{Registration, register as register_user};
 use shopnow_identity::domain::{DisplayName, Email, Password};
 use shopnow_kernel::auth::Role;
+use shopnow_kernel::error::check;
 use shopnow_kernel::http::{HttpRequest, HttpResponse};
 use shopnow_kernel::json::{parse_body, required};
 use shopnow_kernel::{ApiError, Secret};
 
-use super::{BODY_LIMIT, check};
+use super::BODY_LIMIT;
 use crate::wiring::App;
 
 /// `POST /v1/users` body.

@@ -4,6 +4,7 @@
 use serde::Deserialize;
 use shopnow_kernel::ApiError;
 use shopnow_kernel::auth::Role;
+use shopnow_kernel::error::check;
 use shopnow_kernel::http::{HttpRequest, HttpResponse};
 use shopnow_kernel::json::parse_body;
 use shopnow_orders::app::list_fulfilments::list_fulfilments;
@@ -11,7 +12,7 @@ use shopnow_orders::app::ship_fulfilment::ship_fulfilment;
 use shopnow_orders::domain::fulfilment::TrackingNumber;
 
 use super::query::{next_cursor, page};
-use super::{BODY_LIMIT, caller, check};
+use super::{BODY_LIMIT, caller};
 use crate::wiring::App;
 
 /// `POST /v1/seller/fulfilments/{id}/ship` body (optional).

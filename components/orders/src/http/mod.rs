@@ -16,9 +16,9 @@ mod internal;
 mod orders;
 mod query;
 
+use shopnow_kernel::ApiError;
 use shopnow_kernel::auth::{Principal, Role};
-use shopnow_kernel::http::{HttpRequest, HttpResponse, Method};
-use shopnow_kernel::{ApiError, FieldErrors};
+use shopnow_kernel::http::{HttpRequest, HttpResponse, Method, not_allowed};
 
 use crate::wiring::App;
 
@@ -77,12 +77,6 @@ pub fn route(request: &HttpRequest, app: &App) -> Result<HttpResponse, ApiError>
     }
 }
 
-fn not_allowed(allow: &[&'static str]) -> Result<HttpResponse, ApiError> {
-    Err(ApiError::MethodNotAllowed {
-        allow: allow.to_vec(),
-    })
-}
-
 /// The caller, who must hold `role`.
 ///
 /// # Errors
@@ -91,13 +85,4 @@ fn caller(request: &HttpRequest, app: &App, role: Role) -> Result<Principal, Api
     let principal = app.authenticate(request)?;
     principal.require_role(role)?;
     Ok(principal)
-}
-
-/// Records `message` for `field` when `result` is an error; returns the value otherwise.
-fn check<T, E: std::fmt::Display>(
-    errors: &mut FieldErrors,
-    field: &str,
-    result: Result<T, E>,
-) -> Option<T> {
-    result.map_err(|e| errors.add(field, e.to_string())).ok()
 }

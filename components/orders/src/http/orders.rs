@@ -3,6 +3,7 @@
 use serde::Deserialize;
 use serde_json::Value;
 use shopnow_kernel::auth::Role;
+use shopnow_kernel::error::check;
 use shopnow_kernel::http::{HttpRequest, HttpResponse};
 use shopnow_kernel::json::parse_body;
 use shopnow_kernel::{ApiError, FieldErrors};
@@ -18,7 +19,7 @@ use shopnow_orders::domain::{
 };
 
 use super::query::{next_cursor, page};
-use super::{BODY_LIMIT, caller, check};
+use super::{BODY_LIMIT, caller};
 use crate::wiring::App;
 
 /// Header carrying the client's idempotency key.
