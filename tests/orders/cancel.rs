@@ -1,11 +1,11 @@
 //! `POST /v1/orders/{id}/cancel`: the buyer cancels while nothing has shipped; stock goes back to
 //! the catalog and the authorisation is voided.
 
-use shopnow_testkit::{api_test, assert_problem};
+use shopnow_testkit::assert_problem;
 
 use crate::support::*;
 
-api_test!(async fn cancelling_a_confirmed_order_restocks_and_voids(app) {
+orders_test!(async fn cancelling_a_confirmed_order_restocks_and_voids(app) {
     let TwoSellers { s1, lamp, rug, .. } = TwoSellers::open(&app).await;
     let buyer = customer();
     let id = place(&app, &buyer, &[(&lamp, 2), (&rug, 1)]).await["id"].as_str().unwrap().to_owned();
@@ -27,7 +27,7 @@ api_test!(async fn cancelling_a_confirmed_order_restocks_and_voids(app) {
     assert_eq!(status, 409);
 });
 
-api_test!(async fn nothing_can_be_cancelled_once_a_fulfilment_shipped(app) {
+orders_test!(async fn nothing_can_be_cancelled_once_a_fulfilment_shipped(app) {
     let TwoSellers { s1, lamp, rug, .. } = TwoSellers::open(&app).await;
     let buyer = customer();
     let order = place(&app, &buyer, &[(&lamp, 1), (&rug, 1)]).await;
@@ -41,7 +41,7 @@ api_test!(async fn nothing_can_be_cancelled_once_a_fulfilment_shipped(app) {
     assert_eq!(payment(&app, order["id"].as_str().unwrap()).await.unwrap()["status"], "authorized");
 });
 
-api_test!(async fn only_the_buyer_may_cancel_and_only_once(app) {
+orders_test!(async fn only_the_buyer_may_cancel_and_only_once(app) {
     let shop = Shop::open(&app).await;
     let s = seller();
     let lamp = shop.product(&app, &s, "Lamp", 1999, 5).await;
@@ -58,7 +58,7 @@ api_test!(async fn only_the_buyer_may_cancel_and_only_once(app) {
     assert_eq!(stock(&app, &lamp).await, (5, 0, 5));
 });
 
-api_test!(async fn an_order_that_failed_cannot_be_cancelled(app) {
+orders_test!(async fn an_order_that_failed_cannot_be_cancelled(app) {
     let shop = Shop::open(&app).await;
     let lamp = shop.product(&app, &seller(), "Lamp", 1999, 5).await;
     let buyer = customer();

@@ -1,18 +1,18 @@
 //! `/v1/cart`: a customer's cart in the key-value store, shown with the catalog's current data.
 
 use serde_json::{Value, json};
-use shopnow_testkit::{api_test, assert_problem};
+use shopnow_testkit::assert_problem;
 
 use crate::support::*;
 
-api_test!(async fn the_cart_needs_a_signed_in_customer(app) {
+orders_test!(async fn the_cart_needs_a_signed_in_customer(app) {
     let resp = app.get("/v1/cart").send().await.unwrap();
     assert_problem(resp, 401, "unauthenticated").await;
     let resp = app.get("/v1/cart").header("authorization", seller().bearer()).send().await.unwrap();
     assert_problem(resp, 403, "forbidden").await;
 });
 
-api_test!(async fn a_new_customer_has_an_empty_cart(app) {
+orders_test!(async fn a_new_customer_has_an_empty_cart(app) {
     let (status, body) = get_json(&app, &customer(), "/v1/cart").await;
     assert_eq!(status, 200);
     assert_eq!(body["items"], json!([]));
@@ -20,7 +20,7 @@ api_test!(async fn a_new_customer_has_an_empty_cart(app) {
     assert!(body["expires_at"].is_string());
 });
 
-api_test!(async fn items_show_current_titles_prices_and_totals(app) {
+orders_test!(async fn items_show_current_titles_prices_and_totals(app) {
     let shop = Shop::open(&app).await;
     let (s1, s2) = (seller(), seller());
     let lamp = shop.product(&app, &s1, "Lamp", 1999, 5).await;
@@ -45,7 +45,7 @@ api_test!(async fn items_show_current_titles_prices_and_totals(app) {
     assert_eq!(other["items"], json!([]));
 });
 
-api_test!(async fn setting_a_quantity_again_replaces_it_and_zero_removes_it(app) {
+orders_test!(async fn setting_a_quantity_again_replaces_it_and_zero_removes_it(app) {
     let shop = Shop::open(&app).await;
     let lamp = shop.product(&app, &seller(), "Lamp", 1999, 5).await;
     let buyer = customer();
@@ -56,7 +56,7 @@ api_test!(async fn setting_a_quantity_again_replaces_it_and_zero_removes_it(app)
     assert_eq!(body["items"], json!([]));
 });
 
-api_test!(async fn quantities_outside_0_to_99_and_bad_bodies_are_refused(app) {
+orders_test!(async fn quantities_outside_0_to_99_and_bad_bodies_are_refused(app) {
     let shop = Shop::open(&app).await;
     let lamp = shop.product(&app, &seller(), "Lamp", 1999, 5).await;
     let buyer = customer();
@@ -73,14 +73,14 @@ api_test!(async fn quantities_outside_0_to_99_and_bad_bodies_are_refused(app) {
     assert_problem(resp, 415, "unsupported-media-type").await;
 });
 
-api_test!(async fn unknown_products_cannot_be_added(app) {
+orders_test!(async fn unknown_products_cannot_be_added(app) {
     let buyer = customer();
     let missing = uuid::Uuid::new_v4().to_string();
     assert_problem(put_cart_item(&app, &buyer, &missing, 1).await, 404, "not-found").await;
     assert_problem(put_cart_item(&app, &buyer, "not-an-id", 1).await, 404, "not-found").await;
 });
 
-api_test!(async fn a_product_that_became_unavailable_is_flagged(app) {
+orders_test!(async fn a_product_that_became_unavailable_is_flagged(app) {
     let shop = Shop::open(&app).await;
     let s = seller();
     let lamp = shop.product(&app, &s, "Lamp", 1999, 5).await;
@@ -98,7 +98,7 @@ api_test!(async fn a_product_that_became_unavailable_is_flagged(app) {
     assert_eq!(body["totals"], json!([{"amount": 1999, "currency": "EUR"}]));
 });
 
-api_test!(async fn items_can_be_deleted_and_the_cart_cleared(app) {
+orders_test!(async fn items_can_be_deleted_and_the_cart_cleared(app) {
     let shop = Shop::open(&app).await;
     let s = seller();
     let lamp = shop.product(&app, &s, "Lamp", 1999, 5).await;
@@ -118,7 +118,7 @@ api_test!(async fn items_can_be_deleted_and_the_cart_cleared(app) {
     assert_eq!(body["items"], json!([]));
 });
 
-api_test!(async fn a_cart_holds_at_most_100_products(app) {
+orders_test!(async fn a_cart_holds_at_most_100_products(app) {
     let shop = Shop::open(&app).await;
     let s = seller();
     let buyer = customer();

@@ -5,13 +5,11 @@
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use shopnow_testkit::{
-    Backend, SpawnOptions, TestApp, api_test, assert_problem, backend_available,
-};
+use shopnow_testkit::{Backend, TestApp, assert_problem, backend_available};
 
 use crate::support::*;
 
-api_test!(async fn checkout_needs_an_idempotency_key(app) {
+orders_test!(async fn checkout_needs_an_idempotency_key(app) {
     let buyer = customer();
     let resp = app.post("/v1/orders").header("authorization", buyer.bearer())
         .json(&checkout_body(&[], "tok_ok")).send().await.unwrap();
@@ -21,7 +19,7 @@ api_test!(async fn checkout_needs_an_idempotency_key(app) {
     assert_problem(resp, 400, "idempotency-key-required").await;
 });
 
-api_test!(async fn checkout_needs_a_customer(app) {
+orders_test!(async fn checkout_needs_a_customer(app) {
     let resp = app.post("/v1/orders").header("idempotency-key", key())
         .json(&checkout_body(&[], "tok_ok")).send().await.unwrap();
     assert_problem(resp, 401, "unauthenticated").await;
@@ -29,7 +27,7 @@ api_test!(async fn checkout_needs_a_customer(app) {
     assert_problem(resp, 403, "forbidden").await;
 });
 
-api_test!(async fn every_bad_field_is_reported_at_once(app) {
+orders_test!(async fn every_bad_field_is_reported_at_once(app) {
     let body = json!({
         "items": [{"product_id": "nope", "quantity": 0}, {"quantity": 1}],
         "shipping_address": {"name": "", "line1": "1 Road", "city": "X", "postal_code": "1", "country": "gb"},
@@ -53,7 +51,7 @@ api_test!(async fn every_bad_field_is_reported_at_once(app) {
     }
 });
 
-api_test!(async fn a_two_seller_checkout_is_confirmed_with_a_fulfilment_per_seller(app) {
+orders_test!(async fn a_two_seller_checkout_is_confirmed_with_a_fulfilment_per_seller(app) {
     let TwoSellers { s1, lamp, rug, .. } = TwoSellers::open(&app).await;
     let buyer = customer();
     let resp = post_order(&app, &buyer, &key(), &checkout_body(&[(&lamp, 2), (&rug, 1)], "tok_ok")).await;
@@ -80,7 +78,7 @@ api_test!(async fn a_two_seller_checkout_is_confirmed_with_a_fulfilment_per_sell
         (Some("authorized"), Some(1), Some(8998)));
 });
 
-api_test!(async fn checking_out_the_cart_empties_it(app) {
+orders_test!(async fn checking_out_the_cart_empties_it(app) {
     let shop = Shop::open(&app).await;
     let lamp = shop.product(&app, &seller(), "Lamp", 1999, 5).await;
     let buyer = customer();
@@ -97,7 +95,7 @@ api_test!(async fn checking_out_the_cart_empties_it(app) {
     assert_eq!(problem["errors"][0]["field"], "items");
 });
 
-api_test!(async fn the_request_id_travels_with_the_checkout(app) {
+orders_test!(async fn the_request_id_travels_with_the_checkout(app) {
     let shop = Shop::open(&app).await;
     let lamp = shop.product(&app, &seller(), "Lamp", 1999, 1).await;
     let resp = app.post("/v1/orders").header("authorization", customer().bearer())
@@ -108,7 +106,7 @@ api_test!(async fn the_request_id_travels_with_the_checkout(app) {
     assert_eq!(problem["request_id"], "checkout-trace-0001");
 });
 
-api_test!(async fn out_of_stock_lists_short_items_and_reserves_nothing(app) {
+orders_test!(async fn out_of_stock_lists_short_items_and_reserves_nothing(app) {
     let shop = Shop::open(&app).await;
     let s = seller();
     let lamp = shop.product(&app, &s, "Lamp", 1999, 5).await;
@@ -122,7 +120,7 @@ api_test!(async fn out_of_stock_lists_short_items_and_reserves_nothing(app) {
     assert!(my_orders(&app, &buyer).await.is_empty());
 });
 
-api_test!(async fn a_declined_payment_is_402_and_releases_the_stock(app) {
+orders_test!(async fn a_declined_payment_is_402_and_releases_the_stock(app) {
     let shop = Shop::open(&app).await;
     let lamp = shop.product(&app, &seller(), "Lamp", 1999, 5).await;
     let buyer = customer();
@@ -139,7 +137,7 @@ api_test!(async fn a_declined_payment_is_402_and_releases_the_stock(app) {
     assert_eq!(events, ["order.created", "order.payment_failed", "stock.returned"]);
 });
 
-api_test!(async fn a_failing_provider_is_503_and_nothing_stays_held_or_charged(app) {
+orders_test!(async fn a_failing_provider_is_503_and_nothing_stays_held_or_charged(app) {
     let shop = Shop::open(&app).await;
     let lamp = shop.product(&app, &seller(), "Lamp", 1999, 5).await;
     let buyer = customer();
@@ -153,7 +151,7 @@ api_test!(async fn a_failing_provider_is_503_and_nothing_stays_held_or_charged(a
     assert_eq!((paid["status"].as_str(), paid["approvals"].as_i64()), (Some("voided"), Some(0)));
 });
 
-api_test!(async fn a_slow_provider_is_cut_by_the_deadline_and_its_late_approval_refused(app) {
+orders_test!(async fn a_slow_provider_is_cut_by_the_deadline_and_its_late_approval_refused(app) {
     let shop = Shop::open(&app).await;
     let lamp = shop.product(&app, &seller(), "Lamp", 1999, 5).await;
     let buyer = customer();
@@ -173,7 +171,7 @@ api_test!(async fn a_slow_provider_is_cut_by_the_deadline_and_its_late_approval_
     assert_eq!((paid["status"].as_str(), paid["approvals"].as_i64()), (Some("voided"), Some(0)), "{paid}");
 });
 
-api_test!(async fn lines_in_several_currencies_are_422_and_released(app) {
+orders_test!(async fn lines_in_several_currencies_are_422_and_released(app) {
     let shop = Shop::open(&app).await;
     let s = seller();
     let lamp = shop.product(&app, &s, "Lamp", 1999, 5).await;
@@ -190,8 +188,7 @@ async fn spawn_without_catalog(backend: Backend) -> Option<TestApp> {
     if !backend_available(backend) {
         return None;
     }
-    let options = SpawnOptions::default()
-        .variable("catalog_internal_url", "http://catalog-gone.spin.internal");
+    let options = options().variable("catalog_internal_url", "http://catalog-gone.spin.internal");
     Some(TestApp::spawn_with(backend, options).await)
 }
 

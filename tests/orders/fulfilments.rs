@@ -1,11 +1,11 @@
 //! `/v1/seller/fulfilments`: each seller sees and ships only its part of an order.
 
 use serde_json::json;
-use shopnow_testkit::{api_test, assert_problem};
+use shopnow_testkit::assert_problem;
 
 use crate::support::*;
 
-api_test!(async fn a_seller_sees_only_its_own_lines_the_address_and_no_payment(app) {
+orders_test!(async fn a_seller_sees_only_its_own_lines_the_address_and_no_payment(app) {
     let TwoSellers { shop, s1, s2, lamp, rug } = TwoSellers::open(&app).await;
     let bulb = shop.product(&app, &s1, "Bulb", 300, 9).await;
     let order = place(&app, &customer(), &[(&lamp, 1), (&rug, 1), (&bulb, 4)]).await;
@@ -32,14 +32,14 @@ api_test!(async fn a_seller_sees_only_its_own_lines_the_address_and_no_payment(a
     assert_eq!(again["fulfilments"].as_array().unwrap().len(), 1);
 });
 
-api_test!(async fn fulfilments_are_for_sellers_only(app) {
+orders_test!(async fn fulfilments_are_for_sellers_only(app) {
     let resp = app.get("/v1/seller/fulfilments").header("authorization", customer().bearer()).send().await.unwrap();
     assert_problem(resp, 403, "forbidden").await;
     let resp = app.get("/v1/seller/fulfilments").send().await.unwrap();
     assert_problem(resp, 401, "unauthenticated").await;
 });
 
-api_test!(async fn each_seller_ships_its_part_and_the_order_follows(app) {
+orders_test!(async fn each_seller_ships_its_part_and_the_order_follows(app) {
     let TwoSellers { s1, s2, lamp, rug, .. } = TwoSellers::open(&app).await;
     let buyer = customer();
     let order = place(&app, &buyer, &[(&lamp, 1), (&rug, 1)]).await;
@@ -65,7 +65,7 @@ api_test!(async fn each_seller_ships_its_part_and_the_order_follows(app) {
     assert_eq!(events, ["order.created", "order.placed", "fulfilment.shipped", "fulfilment.shipped", "order.shipped"]);
 });
 
-api_test!(async fn a_bad_tracking_number_is_422(app) {
+orders_test!(async fn a_bad_tracking_number_is_422(app) {
     let shop = Shop::open(&app).await;
     let s = seller();
     let lamp = shop.product(&app, &s, "Lamp", 1999, 5).await;
@@ -77,7 +77,7 @@ api_test!(async fn a_bad_tracking_number_is_422(app) {
     assert_eq!(problem["errors"][0]["field"], "tracking_number");
 });
 
-api_test!(async fn two_sellers_shipping_at_once_both_succeed(app) {
+orders_test!(async fn two_sellers_shipping_at_once_both_succeed(app) {
     let TwoSellers { s1, s2, lamp, rug, .. } = TwoSellers::open(&app).await;
     let buyer = customer();
     let order = place(&app, &buyer, &[(&lamp, 1), (&rug, 1)]).await;

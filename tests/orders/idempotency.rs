@@ -3,7 +3,7 @@
 
 use futures_like::join_all;
 use serde_json::Value;
-use shopnow_testkit::{api_test, assert_problem};
+use shopnow_testkit::assert_problem;
 
 use crate::support::*;
 
@@ -18,7 +18,7 @@ mod futures_like {
     }
 }
 
-api_test!(async fn a_retry_with_the_same_key_and_body_replays_the_first_response(app) {
+orders_test!(async fn a_retry_with_the_same_key_and_body_replays_the_first_response(app) {
     let shop = Shop::open(&app).await;
     let lamp = shop.product(&app, &seller(), "Lamp", 1999, 5).await;
     let buyer = customer();
@@ -40,7 +40,7 @@ api_test!(async fn a_retry_with_the_same_key_and_body_replays_the_first_response
     assert_eq!(my_orders(&app, &buyer).await.len(), 1);
 });
 
-api_test!(async fn a_declined_checkout_is_replayed_too(app) {
+orders_test!(async fn a_declined_checkout_is_replayed_too(app) {
     let shop = Shop::open(&app).await;
     let lamp = shop.product(&app, &seller(), "Lamp", 1999, 5).await;
     let buyer = customer();
@@ -54,7 +54,7 @@ api_test!(async fn a_declined_checkout_is_replayed_too(app) {
     assert_eq!(paid["authorize_calls"], 1);
 });
 
-api_test!(async fn the_same_key_with_another_body_is_422(app) {
+orders_test!(async fn the_same_key_with_another_body_is_422(app) {
     let shop = Shop::open(&app).await;
     let lamp = shop.product(&app, &seller(), "Lamp", 1999, 5).await;
     let buyer = customer();
@@ -65,7 +65,7 @@ api_test!(async fn the_same_key_with_another_body_is_422(app) {
     assert_eq!(stock(&app, &lamp).await, (4, 0, 4));
 });
 
-api_test!(async fn keys_are_scoped_to_their_user(app) {
+orders_test!(async fn keys_are_scoped_to_their_user(app) {
     let shop = Shop::open(&app).await;
     let lamp = shop.product(&app, &seller(), "Lamp", 1999, 5).await;
     let (a, b) = (customer(), customer());
@@ -80,7 +80,7 @@ api_test!(async fn keys_are_scoped_to_their_user(app) {
     assert_eq!(stock(&app, &lamp).await, (3, 0, 3));
 });
 
-api_test!(async fn twenty_concurrent_identical_requests_make_exactly_one_order(app) {
+orders_test!(async fn twenty_concurrent_identical_requests_make_exactly_one_order(app) {
     let shop = Shop::open(&app).await;
     let lamp = shop.product(&app, &seller(), "Lamp", 1999, 50).await;
     let buyer = customer();
@@ -122,7 +122,7 @@ api_test!(async fn twenty_concurrent_identical_requests_make_exactly_one_order(a
     assert_eq!(paid["approvals"], 1);
 });
 
-api_test!(async fn a_503_is_not_stored_so_a_retry_runs_again(app) {
+orders_test!(async fn a_503_is_not_stored_so_a_retry_runs_again(app) {
     let shop = Shop::open(&app).await;
     let lamp = shop.product(&app, &seller(), "Lamp", 1999, 5).await;
     let buyer = customer();

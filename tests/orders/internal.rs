@@ -1,11 +1,11 @@
 //! `POST /internal/v1/orders/sweep`: behind the service credential; resolves what crashes and
 //! missed compensations leave (unit-tested in `shopnow-orders`), and reports it.
 
-use shopnow_testkit::{api_test, assert_problem};
+use shopnow_testkit::assert_problem;
 
 use crate::support::*;
 
-api_test!(async fn the_sweep_needs_the_service_credential(app) {
+orders_test!(async fn the_sweep_needs_the_service_credential(app) {
     let resp = app.post("/internal/v1/orders/sweep").send().await.unwrap();
     assert_problem(resp, 401, "invalid-service-credential").await;
     let resp = app.post("/internal/v1/orders/sweep").header("authorization", "Service wrong").send().await.unwrap();
@@ -14,7 +14,7 @@ api_test!(async fn the_sweep_needs_the_service_credential(app) {
     assert_problem(resp, 401, "invalid-service-credential").await;
 });
 
-api_test!(async fn the_sweep_reports_what_it_did_and_leaves_healthy_orders_alone(app) {
+orders_test!(async fn the_sweep_reports_what_it_did_and_leaves_healthy_orders_alone(app) {
     let shop = Shop::open(&app).await;
     let lamp = shop.product(&app, &seller(), "Lamp", 1999, 5).await;
     let buyer = customer();
@@ -35,7 +35,7 @@ async fn the_sweep_resolves_a_checkout_that_crashed_before_confirming() {
     if !backend_available(Backend::Postgres) {
         return;
     }
-    let app = TestApp::spawn(Backend::Postgres).await;
+    let app = TestApp::spawn_with(Backend::Postgres, options()).await;
     let shop = Shop::open(&app).await;
     let lamp = shop.product(&app, &seller(), "Lamp", 1999, 5).await;
     let buyer = customer();

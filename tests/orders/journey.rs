@@ -3,11 +3,10 @@
 //! one two-seller order, each seller ships its fulfilment, and the order ends `shipped`.
 
 use serde_json::{Value, json};
-use shopnow_testkit::api_test;
 
 use crate::support::*;
 
-api_test!(async fn a_buyer_orders_from_two_sellers_who_each_ship_their_part(app) {
+orders_test!(async fn a_buyer_orders_from_two_sellers_who_each_ship_their_part(app) {
     let buyer = sign_up(&app, &unique_email("customer"), "customer").await;
     let s1 = sign_up(&app, &unique_email("seller"), "seller").await;
     let s2 = sign_up(&app, &unique_email("seller"), "seller").await;

@@ -12,6 +12,7 @@
     reason = "test code: helpers outside #[test] fns fail loudly too"
 )]
 
+#[macro_use]
 mod support;
 
 mod cancel;

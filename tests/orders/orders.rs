@@ -2,11 +2,11 @@
 //! cursors; one order for its buyer or an admin, 404 for anyone else.
 
 use serde_json::Value;
-use shopnow_testkit::{api_test, assert_problem};
+use shopnow_testkit::assert_problem;
 
 use crate::support::*;
 
-api_test!(async fn my_orders_are_listed_newest_first_a_page_at_a_time(app) {
+orders_test!(async fn my_orders_are_listed_newest_first_a_page_at_a_time(app) {
     let shop = Shop::open(&app).await;
     let lamp = shop.product(&app, &seller(), "Lamp", 1999, 10).await;
     let buyer = customer();
@@ -28,7 +28,7 @@ api_test!(async fn my_orders_are_listed_newest_first_a_page_at_a_time(app) {
     assert!(second["next_cursor"].is_null());
 });
 
-api_test!(async fn tampered_cursors_and_unknown_parameters_are_400(app) {
+orders_test!(async fn tampered_cursors_and_unknown_parameters_are_400(app) {
     let buyer = customer();
     let resp = app.get("/v1/orders?cursor=eyJ4IjoxfQ.AAAA").header("authorization", buyer.bearer()).send().await.unwrap();
     assert_problem(resp, 400, "invalid-cursor").await;
@@ -36,7 +36,7 @@ api_test!(async fn tampered_cursors_and_unknown_parameters_are_400(app) {
     assert_problem(resp, 400, "bad-request").await;
 });
 
-api_test!(async fn an_order_is_visible_to_its_buyer_and_admins_only(app) {
+orders_test!(async fn an_order_is_visible_to_its_buyer_and_admins_only(app) {
     let shop = Shop::open(&app).await;
     let s = seller();
     let lamp = shop.product(&app, &s, "Lamp", 1999, 5).await;
@@ -56,7 +56,7 @@ api_test!(async fn an_order_is_visible_to_its_buyer_and_admins_only(app) {
     assert_problem(resp, 401, "invalid-token").await;
 });
 
-api_test!(async fn unknown_and_malformed_order_ids_are_404(app) {
+orders_test!(async fn unknown_and_malformed_order_ids_are_404(app) {
     let buyer = customer();
     for id in [uuid::Uuid::new_v4().to_string(), "nope".to_owned()] {
         let resp = app.get(&format!("/v1/orders/{id}")).header("authorization", buyer.bearer()).send().await.unwrap();
@@ -67,7 +67,7 @@ api_test!(async fn unknown_and_malformed_order_ids_are_404(app) {
     assert!(problem["detail"].as_str().unwrap().contains("POST"));
 });
 
-api_test!(async fn the_buyer_never_sees_a_payment_token(app) {
+orders_test!(async fn the_buyer_never_sees_a_payment_token(app) {
     let shop = Shop::open(&app).await;
     let lamp = shop.product(&app, &seller(), "Lamp", 1999, 5).await;
     let buyer = customer();

@@ -2,11 +2,10 @@
 //! `out-of-stock`, and stock ends at zero, never below.
 
 use serde_json::Value;
-use shopnow_testkit::api_test;
 
 use crate::support::*;
 
-api_test!(async fn thirty_buyers_race_for_the_last_five_units(app) {
+orders_test!(async fn thirty_buyers_race_for_the_last_five_units(app) {
     let shop = Shop::open(&app).await;
     let lamp = shop.product(&app, &seller(), "Last lamps", 1999, 5).await;
     let url = app.url("/v1/orders");

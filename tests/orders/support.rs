@@ -19,8 +19,9 @@
 
 use serde_json::{Value, json};
 use shopnow_kernel::auth::{AccessClaims, Role, Roles};
-use shopnow_testkit::TestApp;
+use shopnow_testkit::{SpawnOptions, TestApp};
 
+#[macro_use]
 #[path = "../support/mod.rs"]
 mod shared;
 pub use shared::*;
@@ -36,6 +37,23 @@ pub const DEV_AUDIENCE: &str = "shopnow";
 pub const SIM_KEY: &str = "sk_test_dev_only_payments_sim";
 /// `spin.toml`'s development credential for orders' internal routes.
 pub const ORDERS_SERVICE_TOKEN: &str = "dev-only-orders-service-token";
+
+/// Spawn options for every orders test: outbound deadlines wide enough for a loaded 2-core CI
+/// machine running API tests in parallel (the production defaults in `spin.toml` are 150 ms per
+/// call and 250 ms per checkout, and a catalog answer took 163 ms under such load). Both stay well
+/// under the payment simulator's 2 s `tok_slow`, so the deadline tests keep their meaning.
+pub fn options() -> SpawnOptions {
+    SpawnOptions::default()
+        .variable("orders_call_timeout_ms", "1000")
+        .variable("orders_checkout_budget_ms", "1200")
+}
+
+/// Runs a test on both backends with [`options`].
+macro_rules! orders_test {
+    (async fn $name:ident($app:ident) $body:block) => {
+        api_test_with!($crate::support::options(), async fn $name($app) $body);
+    };
+}
 
 /// A fresh user id and a token for it with `roles`.
 pub fn mint(roles: &[Role]) -> Actor {

@@ -26,7 +26,7 @@ pub const PASSWORD: &str = "violet-kettle-79-orbit";
 /// defaults).
 #[allow(
     unused_macros,
-    reason = "the orders suite runs every test with the default options"
+    reason = "the identity suite runs every test with the default options"
 )]
 macro_rules! api_test_with {
     ($options:expr, async fn $name:ident($app:ident) $body:block) => {
