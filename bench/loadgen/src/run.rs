@@ -422,6 +422,7 @@ mod tests {
             method: "GET".into(),
             path: path.into(),
             headers: vec![],
+            bearer: None,
             body: None,
         };
         Arc::new(Single::new(target, &args).unwrap())

@@ -7,6 +7,7 @@
 //! a [`Workload`] impl, plus a [`MixName`] variant and a line in [`build`].
 
 pub(crate) mod identity;
+pub(crate) mod shopper;
 pub(crate) mod single;
 
 use std::time::Duration;
@@ -61,6 +62,9 @@ pub(crate) trait Workload: Send + Sync {
 pub(crate) enum MixName {
     /// Sign-in, profile reads with a real bearer token, and the public keys (identity service).
     Identity,
+    /// Browse, search, product pages, cart, checkout, order history and sign-in over a seeded
+    /// catalog (catalog, orders and identity services).
+    Shopper,
 }
 
 /// Options of the scenario mixes.
@@ -72,6 +76,9 @@ pub(crate) struct MixArgs {
     /// Accounts the setup phase creates (or reuses) and signs in; requests pick among them.
     #[arg(long, default_value_t = 16)]
     pub(crate) users: u32,
+    /// Setup connections that sign users up and in concurrently (password hashing is slow).
+    #[arg(long, default_value_t = 8)]
+    pub(crate) setup_concurrency: usize,
     /// Override a kind's weight, `KIND=WEIGHT` (repeatable), e.g. `--weight sign-in=0`.
     #[arg(long = "weight", value_name = "KIND=WEIGHT")]
     pub(crate) weights: Vec<String>,
@@ -86,6 +93,9 @@ pub(crate) async fn build(
 ) -> anyhow::Result<Box<dyn Workload>> {
     let mut workload: Box<dyn Workload> = match args.mix {
         MixName::Identity => Box::new(identity::IdentityMix::setup(client, args.users).await?),
+        MixName::Shopper => {
+            Box::new(shopper::ShopperMix::setup(client, args.users, args.setup_concurrency).await?)
+        }
     };
     for spec in &args.weights {
         let (name, weight) = parse_weight(spec)?;

@@ -21,6 +21,10 @@ pub(crate) struct SingleArgs {
     /// Extra header `NAME: VALUE` (repeatable).
     #[arg(long = "header", value_name = "NAME: VALUE")]
     pub(crate) headers: Vec<String>,
+    /// Bearer token sent as `Authorization: Bearer <TOKEN>`; `@FILE` reads it from a file (keeps
+    /// it out of the process list).
+    #[arg(long, value_name = "TOKEN")]
+    pub(crate) bearer: Option<String>,
     /// Request body; `@FILE` reads it from a file.
     #[arg(long)]
     pub(crate) body: Option<String>,
@@ -46,6 +50,14 @@ impl Single {
                 bail!("--header {h:?}: expected NAME: VALUE");
             };
             template = template.header(name.trim(), value.trim())?;
+        }
+        if let Some(bearer) = &args.bearer {
+            let token = match bearer.strip_prefix('@') {
+                Some(file) => std::fs::read_to_string(file)
+                    .with_context(|| format!("cannot read token file {file}"))?,
+                None => bearer.clone(),
+            };
+            template = template.header("authorization", &format!("Bearer {}", token.trim()))?;
         }
         if let Some(body) = &args.body {
             let bytes = match body.strip_prefix('@') {
@@ -80,5 +92,31 @@ impl Workload for Single {
         self.kinds
             .first()
             .map_or_else(String::new, |k| format!("single {}", k.name))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_bearer_token_becomes_an_authorization_header() {
+        let target = Target {
+            url: "http://127.0.0.1:3000".to_owned(),
+            authority: "127.0.0.1:3000".to_owned(),
+            addr: "127.0.0.1:3000".parse().unwrap(),
+        };
+        let args = SingleArgs {
+            method: "GET".into(),
+            path: "/v1/cart".into(),
+            headers: vec![],
+            bearer: Some("abc".into()),
+            body: None,
+        };
+        let request = Single::new(&target, &args)
+            .unwrap()
+            .request(0, &mut Rng::new(1))
+            .unwrap();
+        assert_eq!(request.headers()["authorization"], "Bearer abc");
     }
 }
