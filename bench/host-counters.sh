@@ -5,7 +5,8 @@
 #
 # Usage: bench/host-counters.sh testhost|native SERVER_CPUS GEN_CPUS RATE [OUT_PREFIX]
 #   e.g. bench/host-counters.sh testhost 0 1 5000 bench/results/host-overhead/counters-testhost-1core
-# Needs perf and strace; builds nothing (bench/README.md); loopback only. Run it on a quiet machine.
+# Needs perf, strace and jq; builds nothing (bench/README.md); loopback only. Run it on a quiet
+# machine: the output says how much CPU other processes used during the perf window's run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -44,12 +45,13 @@ curl -sf "http://$addr/hello" >/dev/null
 # load SECONDS: the generator at RATE for SECONDS (1 s warm-up first), in the background.
 load() {
   taskset -c "$gen_cpus" "$bin/shopnow-bench" single --target "http://$addr" --path /hello --rate "$rate" \
-    --duration "$1s" --warmup 1s --connections 32 --allow-errors >"$work/gen-$1.md" 2>&1 &
+    --duration "$1s" --warmup 1s --connections 32 --allow-errors --server-pid "$server_pid" \
+    --retries 0 --quiet-wait 0s --out "$work/gen-$1" >/dev/null 2>&1 &
   gen=$!
 }
 
 load 12
-sleep 1.5
+sleep 2.5
 perf stat -e task-clock,context-switches,cpu-migrations,page-faults,minor-faults,major-faults \
   -p "$server_pid" -o "$work/perf-stat.txt" -- sleep 10
 wait "$gen"
@@ -62,12 +64,15 @@ requests=$((rate * 10))
       if ($2 == "msec") printf "%-18s %14s  %10.1f µs per request\n", "task-clock (ms)", $1, $1 * 1000 / n
       else printf "%-18s %14s  %10.2f per request\n", $2, $1, $1 / n }'
   head -n 1 "$work/gen-12.md"
+  # The generator's accounting over its whole run: other processes must have been idle.
+  jq -r '"other processes: \(.cpu.other_cores * 100 | round / 100) cores during the run" +
+    (if .disturbed then " — DISTURBED, repeat on a quiet machine" else "" end)' "$work/gen-12.json"
 } | tee "$work/counters.txt"
 
 # strace: syscall counts per request at a tenth of the rate (strace slows every call down).
 rate=$((rate / 10))
 load 6
-sleep 1.5
+sleep 2.5
 timeout 5 strace -c -f -q -p "$server_pid" -o "$work/strace.txt" || true
 wait "$gen"
 {

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, UNIX_EPOCH};
 
 use anyhow::Context as _;
 use hdrhistogram::Histogram;
@@ -210,7 +210,8 @@ impl RunReport {
             name: ctx.name.to_owned(),
             workload: ctx.workload.clone(),
             target: ctx.target.to_owned(),
-            started_unix_s: SystemTime::now()
+            started_unix_s: stats
+                .started
                 .duration_since(UNIX_EPOCH)
                 .map_or(0, |d| d.as_secs()),
             settings: Settings {

@@ -12,7 +12,7 @@
 //! resolution: a 1 ms-late start would be charged to every sub-millisecond response.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use anyhow::{Context as _, bail};
 use http::StatusCode;
@@ -101,6 +101,8 @@ pub(crate) struct RunStats {
     pub(crate) kinds: Vec<KindStats>,
     /// Start of the measured window.
     pub(crate) measure_start: Instant,
+    /// Wall-clock time of the schedule's start (warm-up included), for reports.
+    pub(crate) started: SystemTime,
     /// Connections that could be opened before the schedule started.
     pub(crate) connections_opened: usize,
     /// Requests scheduled, warm-up included.
@@ -195,6 +197,7 @@ pub(crate) async fn run(
     let rx = Arc::new(Mutex::new(rx));
     // A short lead so the scheduler thread and the workers are up before the first intended time.
     let start = Instant::now() + Duration::from_millis(20);
+    let started = SystemTime::now() + Duration::from_millis(20);
     let measure_start = start + config.warmup;
     let hard_deadline = measure_start + config.duration + config.timeout;
 
@@ -238,6 +241,7 @@ pub(crate) async fn run(
     Ok(RunStats {
         kinds: recorder.into_kinds(),
         measure_start,
+        started,
         connections_opened,
         requests_sent: config.total_requests() as u64,
         cpu: before.zip(after).map(|(a, b)| Usage::between(&a, &b)),
