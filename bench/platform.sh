@@ -1,0 +1,240 @@
+#!/usr/bin/env bash
+# The platform figures of docs/benchmarks.md ("Shopper mix", "Component-model cost", "Database
+# bound", "Cold start", "Checkout breakdown") and docs/capacity.md. Raw outputs go to
+# bench/results/platform/ (JSON + Markdown per run, logs, machine.txt).
+#
+#   bench/platform.sh [STEP...]     steps: pg-mix cost coldstart checkout-sql pgbench embedded-mix
+#                                   (default: all, in that order)
+#
+# Host, PostgreSQL 15, Redis and the generator all run on this one 2-core machine over loopback:
+# unless a step says otherwise nothing is pinned, so every figure is "the whole stack on 2 cores".
+# Needs the release builds of bench/README.md plus shopnow-catalog-seed and
+# shopnow-bench-native-catalog, a PostgreSQL at 127.0.0.1:5432 (user postgres, trust) and a Redis
+# at 127.0.0.1:6379. Bounded: every generator run has a duration and a request count limit.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bin=target/release
+out=bench/results/platform
+mkdir -p "$out"
+port=${PORT:-3300}
+addr=127.0.0.1:$port
+pg=postgres://postgres@127.0.0.1:5432
+users=${USERS:-1000}
+products=${PRODUCTS:-10000}
+work="$(mktemp -d)"
+host_pid=""
+
+cleanup() {
+  if [ -n "$host_pid" ]; then kill "$host_pid" 2>/dev/null || true; wait "$host_pid" 2>/dev/null || true; fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+# Waits until no build or other benchmark runs and the 1-minute load is below 0.5.
+wait_idle() {
+  local waited=0
+  while pgrep -x rustc >/dev/null || pgrep -x cargo >/dev/null || pgrep -x shopnow-bench >/dev/null ||
+    pgrep -f 'bench/(host-overhead|host-counters|smoke)\.sh' >/dev/null ||
+    [ "$(awk '{ print ($1 < 0.5) }' /proc/loadavg)" = 0 ]; do
+    [ "$waited" -ge 1800 ] && { echo "machine still busy after ${waited}s; giving up" >&2; exit 1; }
+    sleep 5
+    waited=$((waited + 5))
+  done
+  echo "quiet: load $(cut -d' ' -f1-3 /proc/loadavg)"
+}
+
+fresh_dbs() {
+  for s in identity catalog orders; do
+    dropdb -h 127.0.0.1 -U postgres --if-exists "shopnow_bench_$s"
+    createdb -h 127.0.0.1 -U postgres "shopnow_bench_$s"
+  done
+}
+
+# start_host BACKEND [TASKSET_CPUS] [extra VAR=VALUE...]: BACKEND is pg (PostgreSQL + Redis) or
+# embedded (SQLite + embedded key-value in a fresh state folder).
+start_host() {
+  local backend="$1" cpus="${2:-0,1}"
+  shift 2 || shift $#
+  local env=(SPIN_VARIABLE_IDENTITY_ADMIN_EMAILS=admin@example.com "$@")
+  local config=runtime-config.toml
+  if [ "$backend" = pg ]; then
+    config=runtime-config.redis.toml
+    env+=(SPIN_VARIABLE_IDENTITY_DATABASE_URL="$pg/shopnow_bench_identity"
+      SPIN_VARIABLE_CATALOG_DATABASE_URL="$pg/shopnow_bench_catalog"
+      SPIN_VARIABLE_ORDERS_DATABASE_URL="$pg/shopnow_bench_orders")
+  fi
+  env "${env[@]}" taskset -c "$cpus" "$bin/shopnow-testhost" --from spin.toml --listen "$addr" \
+    --runtime-config-file "$config" --state-dir "$state" >>"$out/host-$backend.log" 2>&1 &
+  host_pid=$!
+  for _ in $(seq 1 600); do
+    curl -sf "http://$addr/.well-known/jwks.json" >/dev/null 2>&1 && return 0
+    sleep 0.1
+  done
+  echo "host did not start" >&2
+  exit 1
+}
+
+stop_host() {
+  kill "$host_pid"
+  wait "$host_pid" 2>/dev/null || true
+  host_pid=""
+}
+
+seed() {
+  local started=$SECONDS
+  "$bin/shopnow-catalog-seed" --url "http://$addr" --admin-email admin@example.com \
+    --products "$products" | tee -a "$out/seed-$1.txt"
+  echo "seed wall time: $((SECONDS - started)) s" | tee -a "$out/seed-$1.txt"
+}
+
+# mix BACKEND: find-peak of the shopper mix, then fixed 1,160 and 2,320 req/s.
+mix() {
+  local b="$1"
+  "$bin/shopnow-bench" find-peak --target "http://$addr" --bound-ms 300 --bound-ms 50 \
+    --start-rate "${MIX_START:-100}" --growth 1.5 --max-rate 20000 --duration 10s --warmup 3s \
+    --connections 256 --threads 1 --server-pid "$host_pid" --max-other-cores 2 --retries 0 \
+    --out "$out/mix-$b-peak" scenario --mix shopper --users "$users" --setup-concurrency 8 \
+    >"$out/mix-$b-peak.txt" 2>"$out/mix-$b-peak.log"
+  cat "$out/mix-$b-peak.txt"
+  for rate in 1160 2320; do
+    "$bin/shopnow-bench" scenario --target "http://$addr" --rate "$rate" --duration 30s --warmup 5s \
+      --connections 512 --threads 1 --server-pid "$host_pid" --max-other-cores 2 --retries 0 \
+      --allow-errors --out "$out/mix-$b-$rate" --mix shopper --users "$users" --setup-concurrency 8 \
+      >/dev/null 2>"$out/mix-$b-$rate.log"
+    sed -n 1,25p "$out/mix-$b-$rate.md"
+  done
+}
+
+step_pg_mix() {
+  wait_idle
+  fresh_dbs
+  state="$work/state-pg"
+  mkdir -p "$state"
+  start_host pg
+  seed pg
+  mix pg
+  stop_host
+}
+
+# The component-model cost: the catalog component (cache off) under the test host vs the same
+# handler code native, each pinned to CPU 0, the generator on CPU 1; PostgreSQL floats.
+single() {
+  local name="$1" server="$2" path="$3"
+  for rate in 200 1000; do
+    taskset -c 1 "$bin/shopnow-bench" single --target "http://$server" --path "$path" --rate "$rate" \
+      --duration 15s --warmup 3s --connections 64 --server-pid "$spid" --max-other-cores 2 --retries 0 \
+      --allow-errors --out "$out/cost-$name-$rate" >/dev/null 2>&1
+    sed -n 1,20p "$out/cost-$name-$rate.md"
+  done
+  taskset -c 1 "$bin/shopnow-bench" find-peak --target "http://$server" --bound-ms 300 --bound-ms 50 \
+    --start-rate 500 --max-rate 50000 --duration 8s --warmup 2s --connections 64 --server-pid "$spid" \
+    --max-other-cores 2 --retries 0 --out "$out/cost-$name-peak" single --path "$path" >/dev/null 2>&1
+  cat "$out/cost-$name-peak.md"
+}
+
+step_cost() {
+  wait_idle
+  state="$work/state-pg"
+  mkdir -p "$state"
+  start_host pg 0 SPIN_VARIABLE_CATALOG_CACHE_TTL_SECS=0
+  spid=$host_pid
+  local id
+  id="$(curl -sf "http://$addr/v1/products?limit=1&sort=price" | sed -E 's/^\{"items":\[\{"id":"([0-9a-f-]+)".*/\1/')"
+  echo "product $id" | tee "$out/cost-product.txt"
+  single wasm-product "$addr" "/v1/products/$id"
+  single wasm-search "$addr" "/v1/products?q=oak&limit=20"
+  stop_host
+  taskset -c 0 "$bin/shopnow-bench-native-catalog" --listen 127.0.0.1:3400 --threads 1 \
+    --database-url "$pg/shopnow_bench_catalog" >"$out/native-catalog.log" 2>&1 &
+  spid=$!
+  for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:3400/v1/products/$id" >/dev/null && break; sleep 0.1; done
+  # Same bytes? (request ids and nothing else differ)
+  curl -s "http://127.0.0.1:3400/v1/products/$id" >"$out/cost-native-body.json"
+  single native-product 127.0.0.1:3400 "/v1/products/$id"
+  single native-search 127.0.0.1:3400 "/v1/products?q=oak&limit=20"
+  kill "$spid"
+  wait "$spid" 2>/dev/null || true
+}
+
+# Cold start: a new host process until its first 200 (GET /v1/products?limit=1, PostgreSQL
+# backend), with an empty compilation cache and with a warm one; 3 times each.
+step_coldstart() {
+  wait_idle
+  state="$work/state-pg"
+  mkdir -p "$state"
+  local cache="$work/cache" kind t0 t1
+  : >"$out/coldstart.tsv"
+  for kind in compile compile compile cached cached cached; do
+    [ "$kind" = compile ] && rm -rf "$cache"
+    t0=$(date +%s%N)
+    SHOPNOW_TESTHOST_CACHE_DIR="$cache" start_host pg
+    until curl -sf "http://$addr/v1/products?limit=1" >/dev/null; do sleep 0.005; done
+    t1=$(date +%s%N)
+    printf '%s\t%s\n' "$kind" "$(((t1 - t0) / 1000000))" | tee -a "$out/coldstart.tsv"
+    stop_host
+  done
+}
+
+# The SQL of checkouts as PostgreSQL sees it, with durations: statement logging for 20 checkouts.
+step_checkout_sql() {
+  wait_idle
+  state="$work/state-pg"
+  mkdir -p "$state"
+  local log=/var/log/postgresql/postgresql-15-main.log lines
+  lines=$(wc -l <"$log")
+  psql -h 127.0.0.1 -U postgres -qc "ALTER SYSTEM SET log_min_duration_statement = 0" -c "SELECT pg_reload_conf()"
+  start_host pg
+  "$bin/shopnow-bench" scenario --target "http://$addr" --rate 2 --duration 10s --warmup 0s \
+    --connections 4 --mix shopper --users 4 --setup-concurrency 4 --weight search=0 --weight browse=0 \
+    --weight product=0 --weight cart.put=0 --weight cart.get=0 --weight orders=0 --weight sign-in=0 \
+    --out "$out/checkout-sql-run" >/dev/null 2>&1
+  sed -n 1,20p "$out/checkout-sql-run.md"
+  psql -h 127.0.0.1 -U postgres -qc "ALTER SYSTEM RESET log_min_duration_statement" -c "SELECT pg_reload_conf()"
+  stop_host
+  tail -n +"$((lines + 1))" "$log" >"$out/checkout-sql.log"
+}
+
+step_pgbench() {
+  wait_idle
+  psql -h 127.0.0.1 -U postgres -q -d shopnow_bench_catalog -f bench/pgbench/setup.sql
+  for c in 8 32; do
+    pgbench -h 127.0.0.1 -U postgres -n -M extended -c "$c" -j 2 -T 20 -D products="$products" \
+      -f bench/pgbench/product-read.sql shopnow_bench_catalog >"$out/pgbench-product-read-c$c.txt" 2>&1
+    grep -E 'latency average|tps|number of failed' "$out/pgbench-product-read-c$c.txt"
+  done
+  if [ -f bench/pgbench/checkout.sql ]; then
+    for c in 8 32; do
+      pgbench -h 127.0.0.1 -U postgres -n -M extended -c "$c" -j 2 -T 20 -D products="$products" \
+        -f bench/pgbench/checkout.sql shopnow_bench_catalog >"$out/pgbench-checkout-c$c.txt" 2>&1
+      grep -E 'latency average|tps|number of failed' "$out/pgbench-checkout-c$c.txt"
+    done
+  fi
+}
+
+step_embedded_mix() {
+  wait_idle
+  state="$work/state-embedded"
+  mkdir -p "$state"
+  start_host embedded
+  seed embedded
+  mix embedded
+  stop_host
+}
+
+{
+  echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+  echo "commit: $(git rev-parse --short HEAD)"
+  echo "nproc: $(nproc)"
+  echo "cpu: $(lscpu | sed -n 's/^Model name: *//p')"
+  echo "memory: $(free -h | awk '/^Mem:/ { print $2 }')"
+  echo "postgres: $(psql -h 127.0.0.1 -U postgres -Atc 'show server_version') shared_buffers=$(psql -h 127.0.0.1 -U postgres -Atc 'show shared_buffers')"
+  echo "redis: $(redis-server --version | cut -d' ' -f3)"
+} >"$out/machine.txt"
+
+steps=("$@")
+[ ${#steps[@]} -eq 0 ] && steps=(pg-mix cost coldstart checkout-sql pgbench embedded-mix)
+for step in "${steps[@]}"; do
+  echo "==> $step"
+  "step_${step//-/_}"
+done
