@@ -6,7 +6,7 @@
 //! the kernel's runner, over a native PostgreSQL connection. Native only: it must never be a
 //! dependency of a component.
 
-mod pg;
+pub mod pg;
 
 use anyhow::Context as _;
 use shopnow_kernel::sql::{Migration, migrate};

@@ -1,5 +1,6 @@
 //! The kernel's `Database` port over a native, synchronous PostgreSQL connection (the `postgres`
-//! crate). Only what migrations need: BIGINT, TEXT, BOOLEAN, BYTEA and NULL.
+//! crate). Only what migrations need: BIGINT, TEXT, BOOLEAN, BYTEA and NULL. The conversions are
+//! public so other native tools (the benchmark's native catalog) share them instead of copying.
 
 use std::cell::RefCell;
 
@@ -25,7 +26,8 @@ impl NativePg {
     }
 }
 
-fn params(values: &[SqlValue]) -> Vec<Box<dyn ToSql + Sync>> {
+/// The kernel's values as `postgres` parameters (NULL binds as a text NULL).
+pub fn params(values: &[SqlValue]) -> Vec<Box<dyn ToSql + Sync>> {
     values
         .iter()
         .map(|v| -> Box<dyn ToSql + Sync> {
@@ -40,14 +42,19 @@ fn params(values: &[SqlValue]) -> Vec<Box<dyn ToSql + Sync>> {
         .collect()
 }
 
-fn db_error(err: postgres::Error) -> DbError {
+/// Classifies a `postgres` error by its SQLSTATE (no code: the connection is unavailable).
+pub fn db_error(err: postgres::Error) -> DbError {
     match err.code() {
         Some(code) => DbError::from_pg_code(code.code(), err.to_string()),
         None => DbError::new(DbErrorKind::Unavailable, err.to_string()),
     }
 }
 
-fn cell(row: &postgres::Row, index: usize) -> Result<SqlValue, DbError> {
+/// Column `index` of `row` as a kernel value (integers, booleans and bytes typed; the rest text).
+///
+/// # Errors
+/// [`DbErrorKind::Conversion`] for a missing column or an undecodable value.
+pub fn cell(row: &postgres::Row, index: usize) -> Result<SqlValue, DbError> {
     let conversion = |e: postgres::Error| DbError::new(DbErrorKind::Conversion, e.to_string());
     let column_type = row
         .columns()

@@ -1,15 +1,16 @@
 //! The kernel's `Database` port over native, synchronous PostgreSQL connections (the `postgres`
 //! crate), pooled like the test host pools Spin's `pg` connections: statements go over the wire the
-//! same way (prepare, then bind and execute). Conversions as in `shopnow-migrate`'s adapter.
+//! same way (prepare, then bind and execute). Value conversions come from `shopnow-migrate`'s adapter.
 //! Depends on no Spin crate.
 
 use std::cell::RefCell;
 use std::sync::Mutex;
 
 use anyhow::Context as _;
-use postgres::types::{ToSql, Type};
+use postgres::types::ToSql;
 use postgres::{Client, NoTls};
 use shopnow_kernel::sql::{Database, DbError, DbErrorKind, Dialect, Row, SqlValue};
+use shopnow_migrate::pg::{cell, db_error, params};
 
 /// Idle connections to one database; a request takes one (or opens one) and gives it back.
 pub struct PgPool {
@@ -74,64 +75,6 @@ impl PooledPg<'_> {
             None => Err(DbError::new(DbErrorKind::Unavailable, "connection gone")),
         }
     }
-}
-
-fn params(values: &[SqlValue]) -> Vec<Box<dyn ToSql + Sync>> {
-    values
-        .iter()
-        .map(|v| -> Box<dyn ToSql + Sync> {
-            match v {
-                SqlValue::Null => Box::new(None::<String>),
-                SqlValue::Int(i) => Box::new(*i),
-                SqlValue::Text(s) => Box::new(s.clone()),
-                SqlValue::Bytes(b) => Box::new(b.clone()),
-                SqlValue::Bool(b) => Box::new(*b),
-            }
-        })
-        .collect()
-}
-
-fn db_error(err: postgres::Error) -> DbError {
-    match err.code() {
-        Some(code) => DbError::from_pg_code(code.code(), err.to_string()),
-        None => DbError::new(DbErrorKind::Unavailable, err.to_string()),
-    }
-}
-
-fn cell(row: &postgres::Row, index: usize) -> Result<SqlValue, DbError> {
-    let conversion = |e: postgres::Error| DbError::new(DbErrorKind::Conversion, e.to_string());
-    let column_type = row
-        .columns()
-        .get(index)
-        .map(|c| c.type_().clone())
-        .ok_or_else(|| DbError::new(DbErrorKind::Conversion, "column index out of range"))?;
-    let value = match column_type {
-        Type::INT8 => row
-            .try_get::<_, Option<i64>>(index)
-            .map_err(conversion)?
-            .map(SqlValue::Int),
-        Type::INT4 => row
-            .try_get::<_, Option<i32>>(index)
-            .map_err(conversion)?
-            .map(|v| SqlValue::Int(i64::from(v))),
-        Type::INT2 => row
-            .try_get::<_, Option<i16>>(index)
-            .map_err(conversion)?
-            .map(|v| SqlValue::Int(i64::from(v))),
-        Type::BOOL => row
-            .try_get::<_, Option<bool>>(index)
-            .map_err(conversion)?
-            .map(SqlValue::Bool),
-        Type::BYTEA => row
-            .try_get::<_, Option<Vec<u8>>>(index)
-            .map_err(conversion)?
-            .map(SqlValue::Bytes),
-        _ => row
-            .try_get::<_, Option<String>>(index)
-            .map_err(conversion)?
-            .map(SqlValue::Text),
-    };
-    Ok(value.unwrap_or(SqlValue::Null))
 }
 
 impl Database for PooledPg<'_> {
