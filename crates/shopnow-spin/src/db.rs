@@ -3,12 +3,17 @@
 //!
 //! pg4 has no transaction object: the kernel's `transaction` helper sends BEGIN/COMMIT/ROLLBACK
 //! on the one connection each adapter holds, and rolls back on every error path.
+//!
+//! Every statement (and opening the connection) is a [`timing`](crate::timing) span labelled by
+//! its verb and first table.
 
 use shopnow_kernel::sql::{
     Database, DbError, DbErrorKind, Dialect, Row, SqlValue, numbered_to_sqlite,
 };
 use spin_sdk::pg4::{self, DbValue, ParameterValue, PgError, QueryError};
 use spin_sdk::sqlite3;
+
+use crate::timing;
 
 /// A PostgreSQL connection (pooled per address by the host).
 pub struct PgDatabase(pg4::Connection);
@@ -41,6 +46,7 @@ impl AnyDatabase {
     /// # Errors
     /// [`DbErrorKind::Unavailable`] when the connection cannot be opened.
     pub fn open(database_url: &str, sqlite_label: &str) -> Result<Self, DbError> {
+        let _span = timing::span("sql:open");
         if database_url.trim().is_empty() {
             sqlite3::Connection::open(sqlite_label)
                 .map(|c| Self::Sqlite(SqliteDatabase(c)))
@@ -132,10 +138,12 @@ impl Database for PgDatabase {
     }
 
     fn execute(&self, sql: &str, params: &[SqlValue]) -> Result<u64, DbError> {
+        let _span = timing::sql(sql);
         self.0.execute(sql, &pg_params(params)).map_err(pg_error)
     }
 
     fn query(&self, sql: &str, params: &[SqlValue]) -> Result<Vec<Row>, DbError> {
+        let _span = timing::sql(sql);
         let set = self.0.query(sql, &pg_params(params)).map_err(pg_error)?;
         set.rows
             .into_iter()
@@ -234,6 +242,8 @@ impl Database for SqliteDatabase {
     }
 
     fn execute(&self, sql: &str, params: &[SqlValue]) -> Result<u64, DbError> {
+        // Includes any wait for another instance's transaction: that is where a BEGIN's time goes.
+        let _span = timing::sql(sql);
         if sql.starts_with("BEGIN") {
             return begin_when_free(
                 || self.run(sql, params).map(|_| 0),
@@ -246,6 +256,7 @@ impl Database for SqliteDatabase {
     }
 
     fn query(&self, sql: &str, params: &[SqlValue]) -> Result<Vec<Row>, DbError> {
+        let _span = timing::sql(sql);
         self.run(sql, params)?
             .rows
             .into_iter()

@@ -6,6 +6,7 @@
 //! polls the response future together with a monotonic-clock pollable and drops the request
 //! when the clock wins. Rejected alternative: `spin_sdk::http::send`, which has no deadline.
 //! Several requests can be in flight at once ([`HttpClient::send_all`]): one `poll` waits on all.
+//! Each request is a [`timing`](crate::timing) span from its start until its body is read.
 
 use shopnow_kernel::http::Method;
 use shopnow_kernel::outbound::{HttpClient, OutboundError, OutboundRequest, OutboundResponse};
@@ -17,6 +18,8 @@ use wasi::http::types::{
 };
 use wasi::io::poll::{Pollable, poll};
 use wasi::io::streams::StreamError;
+
+use crate::timing::{self, SpanGuard};
 
 /// Largest response body read; a larger one is an error (east–west answers are small).
 pub const MAX_RESPONSE_BYTES: usize = 1024 * 1024;
@@ -58,6 +61,20 @@ fn parse_url(url: &str) -> Result<Target<'_>, OutboundError> {
             path_and_query
         },
     })
+}
+
+/// The method as sent on the wire (for timing labels).
+fn method_name(method: Method) -> &'static str {
+    match method {
+        Method::Get => "GET",
+        Method::Post => "POST",
+        Method::Put => "PUT",
+        Method::Patch => "PATCH",
+        Method::Delete => "DELETE",
+        Method::Head => "HEAD",
+        Method::Options => "OPTIONS",
+        Method::Other => "OTHER",
+    }
 }
 
 fn wasi_method(method: Method) -> WasiMethod {
@@ -269,28 +286,38 @@ impl HttpClient for WasiHttpClient {
         &self,
         requests: &[OutboundRequest],
     ) -> Vec<Result<OutboundResponse, OutboundError>> {
-        let started: Vec<Result<InFlight, OutboundError>> = requests.iter().map(start).collect();
         let mut flights = Vec::new();
+        let mut spans: Vec<SpanGuard> = Vec::new();
         let mut slots = Vec::new();
-        for outcome in started {
-            match outcome {
+        for request in requests {
+            let span = timing::http(method_name(request.method), &request.url);
+            match start(request) {
                 Ok(flight) => {
                     slots.push(None);
                     flights.push(flight);
+                    spans.push(span);
                 }
+                // The span ends here: a request that never started took only this long.
                 Err(err) => slots.push(Some(Err(err))),
             }
         }
-        let mut answers = await_all(&flights).into_iter().zip(flights.iter());
+        let mut answers = await_all(&flights)
+            .into_iter()
+            .zip(flights.iter().zip(spans));
         slots
             .into_iter()
             .map(|slot| match slot {
                 Some(err) => err,
                 None => match answers.next() {
-                    Some((Ok(response), flight)) => {
-                        read_response(response, flight.deadline, flight.timeout_ms)
+                    Some((Ok(response), (flight, span))) => {
+                        let outcome = read_response(response, flight.deadline, flight.timeout_ms);
+                        drop(span);
+                        outcome
                     }
-                    Some((Err(err), _)) => Err(err),
+                    Some((Err(err), (_, span))) => {
+                        drop(span);
+                        Err(err)
+                    }
                     None => Err(OutboundError::Unreachable("no outcome".into())),
                 },
             })

@@ -17,6 +17,7 @@ use shopnow_orders::domain::cart::MAX_ITEMS;
 use shopnow_orders::domain::{
     Fingerprint, IdempotencyKey, OrderId, PaymentToken, ProductId, Quantity, ShippingAddress,
 };
+use shopnow_spin::timing;
 
 use super::query::{next_cursor, page};
 use super::{BODY_LIMIT, caller};
@@ -160,7 +161,28 @@ fn payment_token(wire: Option<PaymentWire>, errors: &mut FieldErrors) -> Option<
 
 /// `POST /v1/orders`: checkout. Needs `Idempotency-Key`; 201 with `Location`, replayed with
 /// `Idempotent-Replayed: true` for a retry with the same key and body.
+///
+/// Every checkout, whatever its outcome, logs one `event=checkout.steps` line: the time of each
+/// SQL statement, catalog and payment call and key-value operation, in order
+/// (`docs/operations.md`).
 pub fn checkout(request: &HttpRequest, app: &App) -> Result<HttpResponse, ApiError> {
+    timing::start();
+    let result = place(request, app);
+    if let Some(steps) = timing::finish() {
+        let status = match &result {
+            Ok(response) => response.status,
+            Err(err) => err.status(),
+        };
+        eprintln!(
+            "level=info service=orders request_id={} event=checkout.steps status={status} {steps}",
+            request.request_id
+        );
+    }
+    result
+}
+
+/// The checkout itself, timed by [`checkout`].
+fn place(request: &HttpRequest, app: &App) -> Result<HttpResponse, ApiError> {
     let me = caller(request, app, Role::Customer)?;
     let key = idempotency_key(request)?;
     let (wire, mut errors) = parse_body::<CheckoutWire>(request, BODY_LIMIT)?;
