@@ -2,8 +2,9 @@
 //! over the kernel's `Database` port — one implementation for PostgreSQL and SQLite. The only
 //! dialect difference is row locking (`FOR UPDATE` on PostgreSQL; SQLite's `BEGIN IMMEDIATE`
 //! already serialises writers). Every method is one unit of work in `with_migrations`, so a
-//! fresh database is migrated on first use; every write runs in a transaction, because Spin's
-//! SQLite connection is shared by concurrent instances (see `shopnow_spin::db`).
+//! fresh database is migrated on first use; every write, and on SQLite every read of a whole
+//! order, runs in a transaction, because Spin's SQLite connection is shared by concurrent
+//! instances (see `shopnow_spin::db`).
 //!
 //! Who won a race is decided by reading back a value only the winner wrote (a claim id, a
 //! version), not by affected-row counts, which on a shared SQLite connection are the
@@ -100,6 +101,22 @@ impl<'a> SqlOrderRepository<'a> {
 
     fn run<T>(&self, op: impl FnMut(&dyn Database) -> Result<T, DbError>) -> Result<T, RepoError> {
         with_migrations(self.db, MIGRATIONS, self.clock.now_ms(), op).map_err(repo_error)
+    }
+
+    /// Runs a read of several statements (migrating first if needed). On SQLite it runs in a
+    /// transaction: the embedded connection is shared by concurrent instances, and without one
+    /// the statements would interleave with another instance's open transaction and read its
+    /// half-written order (a bumped version without the history rows that go with it), which a
+    /// later version check would then accept. PostgreSQL gives each request its own connection,
+    /// so there a read never sees uncommitted rows and the version check catches a stale one.
+    fn read<T>(
+        &self,
+        mut op: impl FnMut(&dyn Database) -> Result<T, DbError>,
+    ) -> Result<T, RepoError> {
+        self.run(|db| match db.dialect() {
+            Dialect::Sqlite => transaction(db, &mut op),
+            Dialect::Postgres => op(db),
+        })
     }
 
     /// Runs `work` in a transaction (migrating first if needed), mapping a lost race.
@@ -522,11 +539,11 @@ impl OrderRepository for SqlOrderRepository<'_> {
     }
 
     fn find(&self, id: &OrderId) -> Result<Option<Order>, RepoError> {
-        self.run(|db| load_order(db, id.as_str(), false))
+        self.read(|db| load_order(db, id.as_str(), false))
     }
 
     fn find_by_fulfilment(&self, fulfilment_id: &str) -> Result<Option<Order>, RepoError> {
-        self.run(|db| {
+        self.read(|db| {
             let Some(row) = db
                 .query(
                     "SELECT order_id FROM fulfilments WHERE id = $1",
@@ -585,7 +602,7 @@ impl OrderRepository for SqlOrderRepository<'_> {
         limit: u32,
     ) -> Result<Vec<SellerFulfilment>, RepoError> {
         let (at, id) = position_params(after);
-        self.run(|db| {
+        self.read(|db| {
             let rows = db.query(
                 "SELECT f.id, f.seller_id, f.status, f.tracking_number, f.shipped_at, \
                  f.order_id, f.created_at, o.shipping_address \
@@ -629,7 +646,7 @@ impl OrderRepository for SqlOrderRepository<'_> {
     }
 
     fn stale_pending(&self, updated_before_ms: i64, limit: u32) -> Result<Vec<Order>, RepoError> {
-        self.run(|db| {
+        self.read(|db| {
             let rows = db.query(
                 "SELECT id FROM orders WHERE status = 'pending' AND updated_at < $1 \
                  ORDER BY updated_at LIMIT $2",
@@ -640,7 +657,7 @@ impl OrderRepository for SqlOrderRepository<'_> {
     }
 
     fn owing_compensation(&self, limit: u32) -> Result<Vec<Order>, RepoError> {
-        self.run(|db| {
+        self.read(|db| {
             let rows = db.query(
                 "SELECT id FROM orders \
                  WHERE status IN ('payment_failed', 'failed', 'cancelled') \
