@@ -161,12 +161,12 @@ fn line_quantities(db: &dyn Database, order_id: &str) -> Result<Vec<(String, i64
 /// committed, released or swept meanwhile.
 fn expire_one(db: &dyn Database, order_id: &str, now_ms: i64) -> Result<(), DbError> {
     transaction(db, |tx| {
-        let expired = tx.execute(
+        let expired = tx.query(
             "UPDATE reservations SET state = 'expired', updated_at = $2 \
-             WHERE order_id = $1 AND state = 'held' AND expires_at <= $2",
+             WHERE order_id = $1 AND state = 'held' AND expires_at <= $2 RETURNING order_id",
             &[text(order_id), int(now_ms)],
         )?;
-        if expired == 1 {
+        if !expired.is_empty() {
             for (product_id, quantity) in line_quantities(tx, order_id)? {
                 tx.execute(
                     "UPDATE products SET reserved = reserved - $2 WHERE id = $1",
@@ -256,12 +256,12 @@ fn reserve_tx(
     by_product.sort_by(|a, b| a.product_id.cmp(&b.product_id));
     let mut short = Vec::new();
     for item in by_product {
-        let held = tx.execute(
+        let held = tx.query(
             "UPDATE products SET reserved = reserved + $2 \
-             WHERE id = $1 AND status = 'active' AND on_hand - reserved >= $2",
+             WHERE id = $1 AND status = 'active' AND on_hand - reserved >= $2 RETURNING id",
             &[text(&item.product_id), int(i64::from(item.quantity.get()))],
         )?;
-        if held == 0 {
+        if held.is_empty() {
             short.push(item.clone());
         }
     }
@@ -376,9 +376,9 @@ fn settle(
             Err(refused) => return Ok(Some(Err(refused))),
         };
         // Conditional on the state read above: a concurrent settle makes this a no-op.
-        let moved = tx.execute(
+        let moved = tx.query(
             "UPDATE reservations SET state = $2, updated_at = $3 \
-             WHERE order_id = $1 AND state = $4",
+             WHERE order_id = $1 AND state = $4 RETURNING order_id",
             &[
                 text(order_id.as_str()),
                 text(next.as_str()),
@@ -386,7 +386,7 @@ fn settle(
                 text(how.starts_from().as_str()),
             ],
         )?;
-        if moved == 0 {
+        if moved.is_empty() {
             // Settled concurrently (PostgreSQL re-checks the condition after the other
             // transaction commits): answer with the verdict on the state it left.
             let rows = tx.query(
@@ -639,10 +639,12 @@ impl CatalogStore for SqlCatalogStore<'_> {
 
     fn save_product(&self, product: &Product, expected_version: i64) -> Result<bool, StoreError> {
         self.run(|db| {
-            let changed = db.execute(
+            // RETURNING, not the affected-row count: on SQLite the count is the shared
+            // connection's, which another instance's statement may have changed meanwhile.
+            let won = db.query(
                 "UPDATE products SET title = $2, description = $3, category_id = $4, \
                  price_amount = $5, price_currency = $6, attributes = $7, status = $8, \
-                 version = $9, updated_at = $10 WHERE id = $1 AND version = $11",
+                 version = $9, updated_at = $10 WHERE id = $1 AND version = $11 RETURNING id",
                 &[
                     text(&product.id),
                     text(product.title.as_str()),
@@ -657,7 +659,7 @@ impl CatalogStore for SqlCatalogStore<'_> {
                     int(expected_version),
                 ],
             )?;
-            Ok(changed == 1)
+            Ok(!won.is_empty())
         })
     }
 
@@ -688,12 +690,12 @@ impl CatalogStore for SqlCatalogStore<'_> {
                     Ok(next) => next,
                     Err(_) => return Ok(SetStockOutcome::BelowReserved { reserved }),
                 };
-                let changed = tx.execute(
+                let changed = tx.query(
                     "UPDATE products SET on_hand = $2, version = version + 1, updated_at = $3 \
-                     WHERE id = $1 AND reserved <= $2 AND status = 'active'",
+                     WHERE id = $1 AND reserved <= $2 AND status = 'active' RETURNING id",
                     &[text(id), int(on_hand.get()), int(now_ms)],
                 )?;
-                if changed == 0 {
+                if changed.is_empty() {
                     return Ok(SetStockOutcome::BelowReserved { reserved });
                 }
                 Ok(SetStockOutcome::Done(next))

@@ -137,12 +137,17 @@ impl UserRepository for SqlIdentityRepository<'_> {
     ) -> Result<bool, RepoError> {
         self.run(|db| {
             transaction(db, |tx| {
-                let changed = tx.execute(
-                    "UPDATE users SET password_hash = $2, updated_at = $3 WHERE id = $1 AND erased_at IS NULL",
-                    &[text(id), text(&hash.0), SqlValue::Int(now_ms)],
-                )?;
+                // RETURNING, not the affected-row count: on SQLite the count is the shared
+                // connection's, which another instance's statement may have changed meanwhile.
+                let changed = !tx
+                    .query(
+                        "UPDATE users SET password_hash = $2, updated_at = $3 \
+                         WHERE id = $1 AND erased_at IS NULL RETURNING id",
+                        &[text(id), text(&hash.0), SqlValue::Int(now_ms)],
+                    )?
+                    .is_empty();
                 revoke_all_families(tx, id, now_ms)?;
-                Ok(changed > 0)
+                Ok(changed)
             })
         })
     }
@@ -150,10 +155,10 @@ impl UserRepository for SqlIdentityRepository<'_> {
     fn erase(&self, id: &str, erasure: &Erasure, now_ms: i64) -> Result<bool, RepoError> {
         self.run(|db| {
             transaction(db, |tx| {
-                let erased = tx.execute(
+                let erased = tx.query(
                     "UPDATE users SET email = $2, email_normalized = $2, display_name = $3, \
                      password_hash = $4, erased_at = $5, updated_at = $5 \
-                     WHERE id = $1 AND erased_at IS NULL",
+                     WHERE id = $1 AND erased_at IS NULL RETURNING id",
                     &[
                         text(id),
                         text(&erasure.email_placeholder),
@@ -163,7 +168,7 @@ impl UserRepository for SqlIdentityRepository<'_> {
                     ],
                 )?;
                 revoke_all_families(tx, id, now_ms)?;
-                Ok(erased > 0)
+                Ok(!erased.is_empty())
             })
         })
     }
@@ -228,11 +233,12 @@ impl SessionRepository for SqlIdentityRepository<'_> {
         self.run(|db| {
             transaction(db, |tx| {
                 // Conditional update: exactly one concurrent presenter wins the token.
-                let won = tx.execute(
-                    "UPDATE refresh_tokens SET spent_at = $2 WHERE token_hash = $1 AND spent_at IS NULL",
+                let won = tx.query(
+                    "UPDATE refresh_tokens SET spent_at = $2 \
+                     WHERE token_hash = $1 AND spent_at IS NULL RETURNING token_hash",
                     &[text(&spent.0), SqlValue::Int(now_ms)],
                 )?;
-                if won == 0 {
+                if won.is_empty() {
                     return Ok(false);
                 }
                 insert_token(tx, next)?;

@@ -217,6 +217,10 @@ pub trait Database {
 
     /// Runs a statement and returns the number of affected rows.
     ///
+    /// On Spin's embedded SQLite the count is the shared connection's, read by a second host
+    /// call, so a concurrent instance's statement can change it in between: never decide who won
+    /// a race by it; use `UPDATE ... RETURNING` through [`Database::query`] instead.
+    ///
     /// # Errors
     /// [`DbError`] classified by [`DbErrorKind`].
     fn execute(&self, sql: &str, params: &[SqlValue]) -> Result<u64, DbError>;
