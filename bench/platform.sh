@@ -203,13 +203,36 @@ step_pgbench() {
       -f bench/pgbench/product-read.sql shopnow_bench_catalog >"$out/pgbench-product-read-c$c.txt" 2>&1
     grep -E 'latency average|tps|number of failed' "$out/pgbench-product-read-c$c.txt"
   done
-  if [ -f bench/pgbench/checkout.sql ]; then
+  # A checkout's SQL: the catalog's part and the orders service's part each alone, then both at
+  # once (two pgbench processes, one per database, as a checkout loads both; -j 1 each, so two
+  # generator threads in all as alone).
+  psql -h 127.0.0.1 -U postgres -q -d shopnow_bench_catalog -f bench/pgbench/setup-checkout-catalog.sql
+  psql -h 127.0.0.1 -U postgres -Atq -d shopnow_bench_catalog -c "COPY (SELECT c.n, p.id, \
+    p.seller_id, p.title, p.price_amount, p.price_currency FROM bench_checkout_ids c \
+    JOIN products p ON p.id = c.id) TO STDOUT" |
+    psql -h 127.0.0.1 -U postgres -q -d shopnow_bench_orders -f bench/pgbench/setup-checkout-orders.sql
+  local deep side c
+  deep=$(psql -h 127.0.0.1 -U postgres -Atq -d shopnow_bench_catalog -c "SELECT count(*) FROM bench_checkout_ids")
+  echo "checkout products (deep stock): $deep"
+  for side in catalog orders; do
     for c in 8 32; do
-      pgbench -h 127.0.0.1 -U postgres -n -M extended -c "$c" -j 2 -T 20 -D products="$products" \
-        -f bench/pgbench/checkout.sql shopnow_bench_catalog >"$out/pgbench-checkout-c$c.txt" 2>&1
-      grep -E 'latency average|tps|number of failed' "$out/pgbench-checkout-c$c.txt"
+      pgbench -h 127.0.0.1 -U postgres -n -M extended -c "$c" -j 2 -T 20 -D deep="$deep" -D users="$users" \
+        -f "bench/pgbench/checkout-$side.sql" "shopnow_bench_$side" >"$out/pgbench-checkout-$side-c$c.txt" 2>&1
+      echo "$side, -c $c:"
+      grep -E 'latency average|tps|number of failed' "$out/pgbench-checkout-$side-c$c.txt"
     done
-  fi
+  done
+  local pids=()
+  for side in catalog orders; do
+    pgbench -h 127.0.0.1 -U postgres -n -M extended -c 16 -j 1 -T 20 -D deep="$deep" -D users="$users" \
+      -f "bench/pgbench/checkout-$side.sql" "shopnow_bench_$side" >"$out/pgbench-checkout-both-$side-c16.txt" 2>&1 &
+    pids+=($!)
+  done
+  wait "${pids[@]}"
+  for side in catalog orders; do
+    echo "both, $side:"
+    grep -E 'latency average|tps|number of failed' "$out/pgbench-checkout-both-$side-c16.txt"
+  done
 }
 
 step_embedded_mix() {
