@@ -416,11 +416,13 @@ fn settle(
 /// expression, both reading the terms from parameter `$n`.
 fn search_clause(dialect: Dialect, n: usize) -> (String, String) {
     match dialect {
+        // The title tier reads the stored vector's weight-A (title) lexemes: re-parsing each
+        // matching title with to_tsvector cost a stemming pass per matching row.
         Dialect::Postgres => (
             format!("p.search @@ to_tsquery('english', ${n})"),
             format!(
-                "CASE WHEN to_tsvector('english', p.title) @@ to_tsquery('english', ${n}) \
-                 THEN 1 ELSE 0 END"
+                "CASE WHEN p.search @@ to_tsquery('english', ${}) THEN 1 ELSE 0 END",
+                n + 1
             ),
         ),
         Dialect::Sqlite => (
@@ -434,12 +436,22 @@ fn search_clause(dialect: Dialect, n: usize) -> (String, String) {
     }
 }
 
-/// The query parameters for the terms: PostgreSQL `a & b`; SQLite `"a" "b"` (all terms
+/// The query parameters for the terms: PostgreSQL `a & b` (all terms anywhere) and `a:A & b:A`
+/// (all terms in the title, weight A of the stored vector); SQLite `"a" "b"` (all terms
 /// anywhere) and `title : "a" AND title : "b"` (all terms in the title). Terms are letters and
 /// digits only, so quoting cannot be escaped.
 fn search_params(dialect: Dialect, terms: &[String]) -> Vec<SqlValue> {
     match dialect {
-        Dialect::Postgres => vec![text(&terms.join(" & "))],
+        Dialect::Postgres => vec![
+            text(&terms.join(" & ")),
+            text(
+                &terms
+                    .iter()
+                    .map(|t| format!("{t}:A"))
+                    .collect::<Vec<_>>()
+                    .join(" & "),
+            ),
+        ],
         Dialect::Sqlite => vec![
             text(
                 &terms
