@@ -202,7 +202,8 @@ fn nested_transaction(err: &DbError) -> bool {
 }
 
 /// Runs `begin` until it succeeds, backing off (1, 2, 4, 8, then 10 ms) while the shared
-/// connection is inside another instance's transaction, for at most `max_wait_ms`.
+/// connection is inside another instance's transaction, for at most `max_wait_ms`; still busy then, it
+/// fails with [`DbErrorKind::Unavailable`] (the services answer 503 with `Retry-After`).
 ///
 /// Spin's (and the test host's) embedded SQLite is one connection shared by every instance of a
 /// component, and statements from concurrent instances interleave on it. A second `BEGIN` then
@@ -222,6 +223,17 @@ fn begin_when_free(
                 sleep_ms(delay);
                 waited += delay;
                 delay = (delay * 2).min(10);
+            }
+            // Still busy after the whole wait: the database is overloaded, not broken, so the
+            // caller answers 503 (retry later) rather than 500.
+            Err(err) if nested_transaction(&err) => {
+                return Err(DbError::new(
+                    DbErrorKind::Unavailable,
+                    format!(
+                        "busy: no transaction free after {waited} ms ({})",
+                        err.message
+                    ),
+                ));
             }
             other => return other,
         }
@@ -322,7 +334,7 @@ mod tests {
     fn begin_gives_up_after_the_wait_limit_and_never_retries_other_errors() {
         let mut slept = 0;
         let result = begin_when_free(|| Err(nested()), |ms| slept += ms, 50);
-        assert!(result.is_err());
+        assert!(result.is_err_and(|e| e.kind == DbErrorKind::Unavailable));
         assert!((50..=60).contains(&slept));
         let mut attempts = 0;
         let result = begin_when_free(
