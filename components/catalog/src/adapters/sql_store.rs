@@ -441,32 +441,20 @@ fn search_clause(dialect: Dialect, n: usize) -> (String, String) {
 /// anywhere) and `title : "a" AND title : "b"` (all terms in the title). Terms are letters and
 /// digits only, so quoting cannot be escaped.
 fn search_params(dialect: Dialect, terms: &[String]) -> Vec<SqlValue> {
+    let each = |shape: fn(&str) -> String, separator: &str| {
+        text(
+            &terms
+                .iter()
+                .map(|t| shape(t))
+                .collect::<Vec<_>>()
+                .join(separator),
+        )
+    };
     match dialect {
-        Dialect::Postgres => vec![
-            text(&terms.join(" & ")),
-            text(
-                &terms
-                    .iter()
-                    .map(|t| format!("{t}:A"))
-                    .collect::<Vec<_>>()
-                    .join(" & "),
-            ),
-        ],
+        Dialect::Postgres => vec![text(&terms.join(" & ")), each(|t| format!("{t}:A"), " & ")],
         Dialect::Sqlite => vec![
-            text(
-                &terms
-                    .iter()
-                    .map(|t| format!("\"{t}\""))
-                    .collect::<Vec<_>>()
-                    .join(" "),
-            ),
-            text(
-                &terms
-                    .iter()
-                    .map(|t| format!("title : \"{t}\""))
-                    .collect::<Vec<_>>()
-                    .join(" AND "),
-            ),
+            each(|t| format!("\"{t}\""), " "),
+            each(|t| format!("title : \"{t}\""), " AND "),
         ],
     }
 }
