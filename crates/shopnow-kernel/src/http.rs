@@ -25,6 +25,22 @@ pub enum Method {
     Other,
 }
 
+impl Method {
+    /// The method's name as sent on the wire (`OTHER` for anything else), for log lines.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Get => "GET",
+            Self::Post => "POST",
+            Self::Put => "PUT",
+            Self::Patch => "PATCH",
+            Self::Delete => "DELETE",
+            Self::Head => "HEAD",
+            Self::Options => "OPTIONS",
+            Self::Other => "OTHER",
+        }
+    }
+}
+
 /// An incoming request, already read into memory by the host adapter.
 #[derive(Debug, Clone)]
 pub struct HttpRequest {
@@ -175,5 +191,28 @@ mod tests {
     #[test]
     fn segments_skip_empty_parts() {
         assert_eq!(request(None).segments(), ["v1", "users", "me"]);
+    }
+
+    #[test]
+    fn methods_render_as_on_the_wire() {
+        let names: Vec<&str> = [
+            Method::Get,
+            Method::Post,
+            Method::Put,
+            Method::Patch,
+            Method::Delete,
+            Method::Head,
+            Method::Options,
+            Method::Other,
+        ]
+        .into_iter()
+        .map(Method::as_str)
+        .collect();
+        assert_eq!(
+            names,
+            [
+                "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "OTHER"
+            ]
+        );
     }
 }

@@ -85,7 +85,7 @@ fn to_spin(response: HttpResponse, request_id: &RequestId) -> Response {
 /// from error variants, which hold none.
 fn log_failure(service: &str, request: &HttpRequest, err: &ApiError, duration_ms: i64) {
     let status = err.status();
-    let method = format!("{:?}", request.method).to_ascii_uppercase();
+    let method = request.method.as_str();
     if status >= 500 {
         eprintln!(
             "level=error service={service} request_id={} method={method} path={} status={status} duration_ms={duration_ms} error={:?}",

@@ -63,20 +63,6 @@ fn parse_url(url: &str) -> Result<Target<'_>, OutboundError> {
     })
 }
 
-/// The method as sent on the wire (for timing labels).
-fn method_name(method: Method) -> &'static str {
-    match method {
-        Method::Get => "GET",
-        Method::Post => "POST",
-        Method::Put => "PUT",
-        Method::Patch => "PATCH",
-        Method::Delete => "DELETE",
-        Method::Head => "HEAD",
-        Method::Options => "OPTIONS",
-        Method::Other => "OTHER",
-    }
-}
-
 fn wasi_method(method: Method) -> WasiMethod {
     match method {
         Method::Get => WasiMethod::Get,
@@ -290,7 +276,7 @@ impl HttpClient for WasiHttpClient {
         let mut spans: Vec<SpanGuard> = Vec::new();
         let mut slots = Vec::new();
         for request in requests {
-            let span = timing::http(method_name(request.method), &request.url);
+            let span = timing::http(request.method.as_str(), &request.url);
             match start(request) {
                 Ok(flight) => {
                     slots.push(None);
