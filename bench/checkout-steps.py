@@ -4,9 +4,12 @@
 Usage:
     python3 bench/checkout-steps.py HOST.log            # or: ... < HOST.log
     python3 bench/checkout-steps.py --status 201 HOST.log
+    python3 bench/checkout-steps.py --event reservation.reserve.steps --status 201 HOST.log
 
 Reads the `event=checkout.steps` lines the orders component writes for every POST /v1/orders
-(docs/operations.md), keeps those with the given status (201 by default: completed checkouts),
+(docs/operations.md), or with --event another step event (the catalog's
+`reservation.{reserve,commit,release,restock}.steps`, its share of a checkout), keeps those
+with the given status (201 by default: completed checkouts; 204 for a commit),
 and prints a Markdown table: one row per step label in the order steps first occur, with the
 number of checkouts that ran it, how many times it ran per checkout (median), the median and p90
 of its microseconds per checkout (repeats within a checkout summed), and its share of the summed
@@ -21,7 +24,7 @@ import math
 import statistics
 import sys
 
-EVENT = "event=checkout.steps"
+EVENT = "checkout.steps"
 
 
 def parse_line(line):
@@ -41,14 +44,16 @@ def percentile(values, fraction):
     return ordered[rank - 1]
 
 
-def read_checkouts(stream, status):
+def read_checkouts(stream, status, event=EVENT):
     """Per matching line: (total_us, {label: (summed_us, count)} in first-seen order)."""
     checkouts = []
     for line in stream:
-        if EVENT not in line:
+        if "event=" + event not in line:
             continue
         pairs = parse_line(line)
         fields = dict(pairs)
+        if fields.get("event") != event:
+            continue
         if fields.get("status") != status or "total_us" not in fields:
             continue
         try:
@@ -99,16 +104,17 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("log", nargs="?", help="host log (default: standard input)")
     parser.add_argument("--status", default="201", help="HTTP status to keep (default 201)")
+    parser.add_argument("--event", default=EVENT, help=f"step event to read (default {EVENT})")
     args = parser.parse_args()
     if args.log:
         with open(args.log, encoding="utf-8", errors="replace") as stream:
-            checkouts = read_checkouts(stream, args.status)
+            checkouts = read_checkouts(stream, args.status, args.event)
     else:
-        checkouts = read_checkouts(sys.stdin, args.status)
+        checkouts = read_checkouts(sys.stdin, args.status, args.event)
     if not checkouts:
-        print(f"no {EVENT} lines with status={args.status}", file=sys.stderr)
+        print(f"no event={args.event} lines with status={args.status}", file=sys.stderr)
         return 1
-    print(f"{len(checkouts)} checkouts with status {args.status}\n")
+    print(f"{len(checkouts)} {args.event} requests with status {args.status}\n")
     print(table(checkouts))
     return 0
 

@@ -1,7 +1,7 @@
 //! Per-request step timings: the SQL, key-value and outbound HTTP adapters open a span around
 //! each host call, and a handler that called [`start`] reads them back with [`finish`] as one
-//! `key=value` rendering for its log line (`event=checkout.steps`). Plain `std`: no spin-sdk, so
-//! it is unit-tested natively.
+//! `key=value` rendering for its log line (`event=checkout.steps`, `event=reservation.steps`;
+//! [`logged`] writes it). No spin-sdk, so it is unit-tested natively.
 //!
 //! A component instance is single-threaded and serves one request, so the recorder is a
 //! thread-local. Until a handler calls [`start`] nothing is recorded and no label is built: every
@@ -13,6 +13,8 @@
 //! ([`HttpClient::send_all`](shopnow_kernel::outbound::HttpClient::send_all)) overlap: their
 //! steps add up to more than the wall time they took.
 
+use shopnow_kernel::ApiError;
+use shopnow_kernel::http::{HttpRequest, HttpResponse};
 use std::borrow::Cow;
 use std::cell::RefCell;
 use std::fmt::Write as _;
@@ -79,6 +81,33 @@ pub fn finish() -> Option<String> {
         &recorder.steps,
         recorder.dropped,
     ))
+}
+
+/// Runs `handle` with its steps recorded and writes one log line to stderr for it, whatever its
+/// outcome: `level=info service=<service> request_id=<id> event=<event> status=<status>`, then
+/// what [`finish`] renders (`docs/operations.md`).
+///
+/// # Errors
+/// Whatever `handle` returns, unchanged.
+pub fn logged(
+    service: &str,
+    event: &str,
+    request: &HttpRequest,
+    handle: impl FnOnce() -> Result<HttpResponse, ApiError>,
+) -> Result<HttpResponse, ApiError> {
+    start();
+    let result = handle();
+    if let Some(steps) = finish() {
+        let status = match &result {
+            Ok(response) => response.status,
+            Err(err) => err.status(),
+        };
+        eprintln!(
+            "level=info service={service} request_id={} event={event} status={status} {steps}",
+            request.request_id
+        );
+    }
+    result
 }
 
 /// An open span; it records its label and duration when dropped, if the request is still being

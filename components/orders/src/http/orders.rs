@@ -166,19 +166,7 @@ fn payment_token(wire: Option<PaymentWire>, errors: &mut FieldErrors) -> Option<
 /// SQL statement, catalog and payment call and key-value operation, in order
 /// (`docs/operations.md`).
 pub fn checkout(request: &HttpRequest, app: &App) -> Result<HttpResponse, ApiError> {
-    timing::start();
-    let result = place(request, app);
-    if let Some(steps) = timing::finish() {
-        let status = match &result {
-            Ok(response) => response.status,
-            Err(err) => err.status(),
-        };
-        eprintln!(
-            "level=info service=orders request_id={} event=checkout.steps status={status} {steps}",
-            request.request_id
-        );
-    }
-    result
+    timing::logged("orders", "checkout.steps", request, || place(request, app))
 }
 
 /// The checkout itself, timed by [`checkout`].
