@@ -3,13 +3,14 @@
 -- transactions (components/catalog/src/adapters/sql_store.rs, through with_migrations, which
 -- sends nothing of its own while the schema exists):
 --   reserve            sweep: lapsed holds on the product (autocommit; none to expire here);
---                      reserve_tx in transaction: load_reservation (the order has none),
---                      INSERT reservations, UPDATE products ... RETURNING id (the hold),
---                      SELECT the product's price, INSERT reservation_lines;
---   commit_reservation settle(Commit): expire_one in its own transaction (UPDATE ... RETURNING,
---                      a no-op for a live hold); then in transaction: SELECT the reservation,
---                      UPDATE reservations ... RETURNING order_id (held -> committed),
---                      line_quantities, UPDATE products (the unit is sold).
+--                      reserve_tx in transaction: INSERT reservations ... ON CONFLICT DO
+--                      NOTHING RETURNING (the order id is new: claimed), UPDATE products ...
+--                      RETURNING the seller, title and price (the hold), INSERT
+--                      reservation_lines;
+--   commit_reservation settle(Commit) in one transaction: SELECT the reservation (a live
+--                      hold: nothing to give back first), UPDATE reservations ... RETURNING
+--                      order_id (held -> committed), line_quantities, UPDATE products (the
+--                      unit is sold).
 -- Statements are the services' text; pgbench numbers placeholders in order of appearance and
 -- gives each occurrence its own, so `$1 ... $2 ... $2` becomes `$1 ... $2 ... $3` with the same
 -- values. The first statement is not the catalog's: it picks a deep-stock product
@@ -34,21 +35,16 @@ SELECT DISTINCT r.order_id FROM reservations r
  WHERE r.state = 'held' AND r.expires_at <= :now AND l.product_id IN (:product_id) LIMIT :batch;
 -- reserve: reserve_tx
 BEGIN;
-SELECT state, created_at, expires_at FROM reservations WHERE order_id = :order_id;
 INSERT INTO reservations (order_id, state, created_at, expires_at, updated_at)
-  VALUES (:order_id, 'held', :now, :expires_at, :now);
+  VALUES (:order_id, 'held', :now, :expires_at, :now)
+  ON CONFLICT (order_id) DO NOTHING RETURNING order_id;
 UPDATE products SET reserved = reserved + :quantity
- WHERE id = :product_id AND status = 'active' AND on_hand - reserved >= :quantity RETURNING id;
-SELECT seller_id, title, price_amount, price_currency FROM products WHERE id = :product_id \gset
+ WHERE id = :product_id AND status = 'active' AND on_hand - reserved >= :quantity
+ RETURNING seller_id, title, price_amount, price_currency \gset
 INSERT INTO reservation_lines (order_id, position, product_id, seller_id, title,
   unit_amount, unit_currency, quantity)
   VALUES (:order_id, :position, :product_id, :seller_id, :title, :price_amount, :price_currency,
   :quantity);
-COMMIT;
--- commit_reservation: settle -> expire_one
-BEGIN;
-UPDATE reservations SET state = 'expired', updated_at = :now
- WHERE order_id = :order_id AND state = 'held' AND expires_at <= :now RETURNING order_id;
 COMMIT;
 -- commit_reservation: settle
 BEGIN;

@@ -157,25 +157,29 @@ fn line_quantities(db: &dyn Database, order_id: &str) -> Result<Vec<(String, i64
     .collect()
 }
 
-/// Gives back the units of one lapsed hold, in its own transaction. A no-op if the hold was
-/// committed, released or swept meanwhile.
-fn expire_one(db: &dyn Database, order_id: &str, now_ms: i64) -> Result<(), DbError> {
-    transaction(db, |tx| {
-        let expired = tx.query(
-            "UPDATE reservations SET state = 'expired', updated_at = $2 \
-             WHERE order_id = $1 AND state = 'held' AND expires_at <= $2 RETURNING order_id",
-            &[text(order_id), int(now_ms)],
+/// Marks one lapsed hold expired and gives its units back, inside the caller's transaction.
+/// Whether it did: `false` if the hold was committed, released or swept meanwhile.
+fn give_back_lapsed(tx: &dyn Database, order_id: &str, now_ms: i64) -> Result<bool, DbError> {
+    let expired = tx.query(
+        "UPDATE reservations SET state = 'expired', updated_at = $2 \
+         WHERE order_id = $1 AND state = 'held' AND expires_at <= $2 RETURNING order_id",
+        &[text(order_id), int(now_ms)],
+    )?;
+    if expired.is_empty() {
+        return Ok(false);
+    }
+    for (product_id, quantity) in line_quantities(tx, order_id)? {
+        tx.execute(
+            "UPDATE products SET reserved = reserved - $2 WHERE id = $1",
+            &[text(&product_id), int(quantity)],
         )?;
-        if !expired.is_empty() {
-            for (product_id, quantity) in line_quantities(tx, order_id)? {
-                tx.execute(
-                    "UPDATE products SET reserved = reserved - $2 WHERE id = $1",
-                    &[text(&product_id), int(quantity)],
-                )?;
-            }
-        }
-        Ok(())
-    })
+    }
+    Ok(true)
+}
+
+/// Gives back the units of one lapsed hold, in its own transaction (the sweep).
+fn expire_one(db: &dyn Database, order_id: &str, now_ms: i64) -> Result<(), DbError> {
+    transaction(db, |tx| give_back_lapsed(tx, order_id, now_ms).map(|_| ()))
 }
 
 /// Most lapsed holds one write path sweeps (the rest go on the next write).
@@ -240,29 +244,39 @@ fn reserve_tx(
     now_ms: i64,
     expires_at_ms: i64,
 ) -> Result<ReserveOutcome, ReserveAbort> {
-    if let Some(existing) = load_reservation(tx, &request.order_id)? {
-        return Ok(ReserveOutcome::Replayed(existing));
-    }
-    tx.execute(
+    // Claim the order id first: no row back means it already has a reservation (a replay, or
+    // PostgreSQL waited for a concurrent request's to commit), one round trip fewer than
+    // looking before inserting.
+    let claimed = tx.query(
         "INSERT INTO reservations (order_id, state, created_at, expires_at, updated_at) \
-         VALUES ($1, 'held', $2, $3, $2)",
+         VALUES ($1, 'held', $2, $3, $2) ON CONFLICT (order_id) DO NOTHING RETURNING order_id",
         &[
             text(request.order_id.as_str()),
             int(now_ms),
             int(expires_at_ms),
         ],
     )?;
+    if claimed.is_empty() {
+        let existing =
+            load_reservation(tx, &request.order_id)?.ok_or_else(|| conversion("reservation"))?;
+        return Ok(ReserveOutcome::Replayed(existing));
+    }
+    // Rows are locked in product order, so concurrent checkouts cannot deadlock. Each hold
+    // returns what the line needs (seller, title, price): no second read of the product.
     let mut by_product: Vec<&ReservationItem> = request.items.iter().collect();
     by_product.sort_by(|a, b| a.product_id.cmp(&b.product_id));
+    let mut held: Vec<(&str, Row)> = Vec::with_capacity(by_product.len());
     let mut short = Vec::new();
     for item in by_product {
-        let held = tx.query(
+        let rows = tx.query(
             "UPDATE products SET reserved = reserved + $2 \
-             WHERE id = $1 AND status = 'active' AND on_hand - reserved >= $2 RETURNING id",
+             WHERE id = $1 AND status = 'active' AND on_hand - reserved >= $2 \
+             RETURNING seller_id, title, price_amount, price_currency",
             &[text(&item.product_id), int(i64::from(item.quantity.get()))],
         )?;
-        if held.is_empty() {
-            short.push(item.clone());
+        match rows.into_iter().next() {
+            Some(row) => held.push((item.product_id.as_str(), row)),
+            None => short.push(item.clone()),
         }
     }
     if !short.is_empty() {
@@ -270,11 +284,11 @@ fn reserve_tx(
     }
     let mut lines = Vec::with_capacity(request.items.len());
     for (position, item) in request.items.iter().enumerate() {
-        let rows = tx.query(
-            "SELECT seller_id, title, price_amount, price_currency FROM products WHERE id = $1",
-            &[text(&item.product_id)],
-        )?;
-        let row = rows.first().ok_or_else(|| conversion("reserved product"))?;
+        let row = held
+            .iter()
+            .find(|(id, _)| *id == item.product_id)
+            .map(|(_, row)| row)
+            .ok_or_else(|| conversion("reserved product"))?;
         let currency = Currency::parse(&row.text(3)?).map_err(|_| conversion("currency"))?;
         let line = ReservationLine {
             product_id: item.product_id.clone(),
@@ -353,24 +367,47 @@ impl Settle {
     }
 }
 
+/// The stored state and expiry of `order_id`'s reservation, if it has one.
+fn reservation_state(
+    db: &dyn Database,
+    order_id: &OrderId,
+) -> Result<Option<(ReservationState, i64)>, DbError> {
+    let rows = db.query(
+        "SELECT state, expires_at FROM reservations WHERE order_id = $1",
+        &[text(order_id.as_str())],
+    )?;
+    rows.first()
+        .map(|row| {
+            let state =
+                ReservationState::parse(&row.text(0)?).ok_or_else(|| conversion("state"))?;
+            Ok((state, row.int(1)?))
+        })
+        .transpose()
+}
+
 fn settle(
     db: &dyn Database,
     order_id: &OrderId,
     now_ms: i64,
     how: Settle,
 ) -> Result<Transition, DbError> {
-    // A lapsed hold first gives its units back, so the verdict below sees it as expired.
-    expire_one(db, order_id.as_str(), now_ms)?;
     transaction(db, |tx| {
-        let rows = tx.query(
-            "SELECT state, expires_at FROM reservations WHERE order_id = $1",
-            &[text(order_id.as_str())],
-        )?;
-        let Some(row) = rows.first() else {
+        let Some((mut state, expires_at)) = reservation_state(tx, order_id)? else {
             return Ok(None);
         };
-        let state = ReservationState::parse(&row.text(0)?).ok_or_else(|| conversion("state"))?;
-        let expires_at = row.int(1)?;
+        // A lapsed hold first gives its units back (in this transaction, which commits whatever
+        // the verdict), so the verdict below sees it as expired. Only then: a live or settled
+        // reservation costs no statement for it. If another request settled or swept it
+        // meanwhile, the verdict goes by the state that request left.
+        if state == ReservationState::Held && expires_at <= now_ms {
+            state = if give_back_lapsed(tx, order_id.as_str(), now_ms)? {
+                ReservationState::Expired
+            } else {
+                reservation_state(tx, order_id)?
+                    .map(|(now_state, _)| now_state)
+                    .ok_or_else(|| conversion("state"))?
+            };
+        }
         let next = match how.verdict(state, now_ms, expires_at) {
             Ok(next) => next,
             Err(refused) => return Ok(Some(Err(refused))),
@@ -389,16 +426,8 @@ fn settle(
         if moved.is_empty() {
             // Settled concurrently (PostgreSQL re-checks the condition after the other
             // transaction commits): answer with the verdict on the state it left.
-            let rows = tx.query(
-                "SELECT state FROM reservations WHERE order_id = $1",
-                &[text(order_id.as_str())],
-            )?;
-            let now_state = rows
-                .first()
-                .map(|r| r.text(0))
-                .transpose()?
-                .and_then(|s| ReservationState::parse(&s))
-                .ok_or_else(|| conversion("state"))?;
+            let (now_state, _) =
+                reservation_state(tx, order_id)?.ok_or_else(|| conversion("state"))?;
             return Ok(Some(
                 how.verdict(now_state, now_ms, expires_at)
                     .map(|_| Vec::new()),
