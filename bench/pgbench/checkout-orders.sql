@@ -3,15 +3,17 @@
 -- (crates/shopnow-orders/src/app/place_order.rs) with the statements and transactions of
 -- SqlOrderRepository (components/orders/src/adapters/sql_orders.rs, each method one write()
 -- transaction through with_migrations, which sends nothing of its own while the schema exists):
---   claim_key     DELETE a lapsed key, INSERT ... ON CONFLICT DO NOTHING, SELECT ... FOR UPDATE
---                 (this request's claim id comes back: claimed);
+--   claim_key     INSERT ... ON CONFLICT DO NOTHING RETURNING claim_id (a new key: the row
+--                 comes back, claimed; the DELETE of a lapsed key and the SELECT ... FOR UPDATE
+--                 of a live one run only when it does not);
 --                 [the catalog reserves: checkout-catalog.sql]
 --   insert        the pending order: INSERT orders, order_lines, fulfilments, order_history
 --                 (insert_history), outbox (insert_outbox), UPDATE idempotency_keys (order id);
 --                 [the payment provider authorises; the catalog commits the reservation]
---   update        (save, after confirm) SELECT version ... FOR UPDATE, UPDATE orders,
---                 UPDATE fulfilments, INSERT order_history, INSERT outbox;
---   complete_key  (finish) UPDATE idempotency_keys SET outcome.
+--   update        (after confirm) UPDATE orders ... WHERE version = the read one RETURNING id
+--                 (the optimistic check and the write in one statement), UPDATE fulfilments,
+--                 INSERT order_history, INSERT outbox, and in the same transaction the key's
+--                 outcome: UPDATE idempotency_keys SET outcome.
 -- Statements are the services' text; pgbench numbers placeholders in order of appearance and
 -- gives each occurrence its own (`$8, $8` becomes `$8, $9` with the same value). pgbench cannot
 -- bind NULL, so the NULL parameters (payment_reference at insert, a fulfilment's
@@ -31,20 +33,17 @@
 \set item_count 1
 \set seq_created 0
 \set seq_placed 1
+\set version_read 1
 \set version_placed 2
 SELECT * FROM bench_checkout_orders(:n, :b) \gset
 \set locked_until :now + 30000
 \set key_expires_at :now + 86400000
 -- claim_key
 BEGIN;
-DELETE FROM idempotency_keys WHERE user_id = :buyer_id AND idem_key = :idem_key
-   AND expires_at <= :now;
 INSERT INTO idempotency_keys
   (user_id, idem_key, fingerprint, claim_id, locked_until, created_at, expires_at)
   VALUES (:buyer_id, :idem_key, :fingerprint, :claim_id, :locked_until, :now, :key_expires_at)
-  ON CONFLICT (user_id, idem_key) DO NOTHING;
-SELECT fingerprint, claim_id, order_id, outcome, locked_until FROM idempotency_keys
- WHERE user_id = :buyer_id AND idem_key = :idem_key FOR UPDATE;
+  ON CONFLICT (user_id, idem_key) DO NOTHING RETURNING claim_id;
 COMMIT;
 -- insert (the order, pending)
 BEGIN;
@@ -65,20 +64,16 @@ INSERT INTO outbox (id, order_id, event_type, payload, occurred_at)
   VALUES (:created_id, :order_id, :created_event, :created_payload, :now);
 UPDATE idempotency_keys SET order_id = :order_id WHERE user_id = :buyer_id AND idem_key = :idem_key;
 COMMIT;
--- update (confirmed)
+-- update (confirmed, with the key's outcome)
 BEGIN;
-SELECT version FROM orders WHERE id = :order_id FOR UPDATE;
 UPDATE orders SET status = :confirmed, payment_status = :authorized,
   payment_reference = :payment_reference, stock_state = :committed, updated_at = :now,
-  version = :version_placed WHERE id = :order_id;
+  version = :version_placed WHERE id = :order_id AND version = :version_read RETURNING id;
 UPDATE fulfilments SET status = :awaiting_shipment, tracking_number = NULL, shipped_at = NULL,
   updated_at = :now WHERE id = :fulfilment_id;
 INSERT INTO order_history (order_id, seq, event, status, fulfilment_id, at)
   VALUES (:order_id, :seq_placed, :placed_event, :confirmed, NULL, :now);
 INSERT INTO outbox (id, order_id, event_type, payload, occurred_at)
   VALUES (:placed_id, :order_id, :placed_event, :placed_payload, :now);
-COMMIT;
--- complete_key
-BEGIN;
 UPDATE idempotency_keys SET outcome = :outcome WHERE user_id = :buyer_id AND idem_key = :idem_key;
 COMMIT;

@@ -83,6 +83,19 @@ pub enum KeyClaimOutcome {
     },
 }
 
+/// A finished request's outcome, to store under its idempotency key
+/// ([`OrderRepository::complete_key`], or with the order's last change:
+/// [`OrderRepository::update`]).
+#[derive(Debug, Clone, Copy)]
+pub struct KeyOutcome<'a> {
+    /// Whose key.
+    pub user_id: &'a str,
+    /// The key.
+    pub key: &'a IdempotencyKey,
+    /// The outcome (JSON of `app::CheckoutOutcome`).
+    pub outcome: &'a str,
+}
+
 /// A position in a newest-first listing: the last item of the previous page.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ListPosition {
@@ -169,11 +182,18 @@ pub trait OrderRepository {
     ) -> Result<(), RepoError>;
 
     /// Saves a changed order (status, payment, stock, fulfilments, new history entries) and
-    /// `outbox` in one transaction, if its stored version is still `order.version`.
+    /// `outbox` in one transaction, if its stored version is still `order.version`; with
+    /// `completes`, the same transaction stores that outcome under its key (a checkout's last
+    /// step: one transaction instead of two).
     ///
     /// # Errors
-    /// [`RepoError::Conflict`] when the order changed since it was read.
-    fn update(&self, order: &Order, outbox: &[OutboxMessage]) -> Result<(), RepoError>;
+    /// [`RepoError::Conflict`] when the order changed since it was read (nothing is saved).
+    fn update(
+        &self,
+        order: &Order,
+        outbox: &[OutboxMessage],
+        completes: Option<KeyOutcome<'_>>,
+    ) -> Result<(), RepoError>;
 
     /// The order with this id.
     ///

@@ -17,8 +17,8 @@ use crate::domain::order::{NewOrder, Order, OrderLine, OrderStatus};
 use crate::domain::{Cart, OrderId, PaymentToken, ProductId, Quantity, ShippingAddress};
 use crate::ports::{
     AuthorizeOutcome, CartStore, CatalogClient, CatalogError, Deadlines, KeyClaim, KeyClaimOutcome,
-    ListPosition, OrderRepository, OrderSummary, OutboxMessage, PaymentError, PaymentGateway,
-    Ports, ProductInfo, ProductLookup, RepoError, ReservedLine, SellerFulfilment,
+    KeyOutcome, ListPosition, OrderRepository, OrderSummary, OutboxMessage, PaymentError,
+    PaymentGateway, Ports, ProductInfo, ProductLookup, RepoError, ReservedLine, SellerFulfilment,
 };
 
 pub(crate) fn pid(n: u32) -> ProductId {
@@ -215,7 +215,12 @@ impl OrderRepository for MemoryOrders {
         Ok(())
     }
 
-    fn update(&self, order: &Order, outbox: &[OutboxMessage]) -> Result<(), RepoError> {
+    fn update(
+        &self,
+        order: &Order,
+        outbox: &[OutboxMessage],
+        completes: Option<KeyOutcome<'_>>,
+    ) -> Result<(), RepoError> {
         let mut orders = self.orders.borrow_mut();
         let current = orders
             .get_mut(order.id.as_str())
@@ -232,6 +237,10 @@ impl OrderRepository for MemoryOrders {
         stored.mark_saved();
         *current = stored;
         self.outbox.borrow_mut().extend_from_slice(outbox);
+        drop(orders);
+        if let Some(done) = completes {
+            self.complete_key(done.user_id, done.key, done.outcome)?;
+        }
         Ok(())
     }
 

@@ -24,8 +24,8 @@ use shopnow_orders::domain::{
     Fulfilment, FulfilmentStatus, OrderId, ProductId, Quantity, ShippingAddress,
 };
 use shopnow_orders::ports::{
-    KeyClaim, KeyClaimOutcome, ListPosition, OrderRepository, OrderSummary, OutboxMessage,
-    RepoError, SellerFulfilment,
+    KeyClaim, KeyClaimOutcome, KeyOutcome, ListPosition, OrderRepository, OrderSummary,
+    OutboxMessage, RepoError, SellerFulfilment,
 };
 
 use shopnow_orders::schema::MIGRATIONS;
@@ -260,6 +260,19 @@ fn load_orders(db: &dyn Database, rows: Vec<Row>) -> Result<Vec<Order>, DbError>
     Ok(orders)
 }
 
+/// Stores a finished request's outcome under its idempotency key.
+fn store_outcome(db: &dyn Database, done: KeyOutcome<'_>) -> Result<(), DbError> {
+    db.execute(
+        "UPDATE idempotency_keys SET outcome = $3 WHERE user_id = $1 AND idem_key = $2",
+        &[
+            text(done.user_id),
+            text(done.key.as_str()),
+            text(done.outcome),
+        ],
+    )?;
+    Ok(())
+}
+
 fn insert_history(db: &dyn Database, order: &Order) -> Result<(), DbError> {
     for (seq, entry) in order.history.iter().enumerate().skip(order.history_saved) {
         db.execute(
@@ -321,15 +334,12 @@ impl OrderRepository for SqlOrderRepository<'_> {
             .map_err(|e| RepoError::Failed(e.to_string()))?;
         let user = claim.user_id;
         let key = claim.key.as_str();
-        self.write(|db| {
-            db.execute(
-                "DELETE FROM idempotency_keys WHERE user_id = $1 AND idem_key = $2 AND expires_at <= $3",
-                &[text(user), text(key), int(claim.now_ms)],
-            )?;
-            db.execute(
+        let insert = |db: &dyn Database| -> Result<bool, DbError> {
+            let claimed = db.query(
                 "INSERT INTO idempotency_keys \
                  (user_id, idem_key, fingerprint, claim_id, locked_until, created_at, expires_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (user_id, idem_key) DO NOTHING",
+                 VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (user_id, idem_key) DO NOTHING \
+                 RETURNING claim_id",
                 &[
                     text(user),
                     text(key),
@@ -340,6 +350,26 @@ impl OrderRepository for SqlOrderRepository<'_> {
                     int(claim.expires_at_ms),
                 ],
             )?;
+            Ok(!claimed.is_empty())
+        };
+        self.write(|db| {
+            // A new key (the usual case) is claimed by its insert alone. Otherwise a lapsed key
+            // is forgotten and claimed afresh, and a live one is looked at under lock.
+            if insert(db)? {
+                return Ok(KeyClaimOutcome::Claimed {
+                    previous_order: None,
+                });
+            }
+            let lapsed = db.query(
+                "DELETE FROM idempotency_keys \
+                 WHERE user_id = $1 AND idem_key = $2 AND expires_at <= $3 RETURNING claim_id",
+                &[text(user), text(key), int(claim.now_ms)],
+            )?;
+            if !lapsed.is_empty() && insert(db)? {
+                return Ok(KeyClaimOutcome::Claimed {
+                    previous_order: None,
+                });
+            }
             let sql = format!(
                 "SELECT fingerprint, claim_id, order_id, outcome, locked_until FROM idempotency_keys \
                  WHERE user_id = $1 AND idem_key = $2{}",
@@ -351,11 +381,6 @@ impl OrderRepository for SqlOrderRepository<'_> {
                 .next()
                 .ok_or_else(|| DbError::new(DbErrorKind::Other, "claimed key vanished"))?;
             let fingerprint = Fingerprint::from_stored(row.text(0)?);
-            if row.text(1)? == claim_id {
-                return Ok(KeyClaimOutcome::Claimed {
-                    previous_order: None,
-                });
-            }
             if let Some(outcome) = row.opt_text(3)? {
                 return Ok(KeyClaimOutcome::Completed {
                     fingerprint,
@@ -391,11 +416,12 @@ impl OrderRepository for SqlOrderRepository<'_> {
         outcome: &str,
     ) -> Result<(), RepoError> {
         self.write(|db| {
-            db.execute(
-                "UPDATE idempotency_keys SET outcome = $3 WHERE user_id = $1 AND idem_key = $2",
-                &[text(user_id), text(key.as_str()), text(outcome)],
-            )?;
-            Ok(())
+            let done = KeyOutcome {
+                user_id,
+                key,
+                outcome,
+            };
+            Ok(store_outcome(db, done)?)
         })
     }
 
@@ -495,20 +521,19 @@ impl OrderRepository for SqlOrderRepository<'_> {
         })
     }
 
-    fn update(&self, order: &Order, outbox: &[OutboxMessage]) -> Result<(), RepoError> {
+    fn update(
+        &self,
+        order: &Order,
+        outbox: &[OutboxMessage],
+        completes: Option<KeyOutcome<'_>>,
+    ) -> Result<(), RepoError> {
         self.write(|db| {
-            let sql = format!("SELECT version FROM orders WHERE id = $1{}", for_update(db));
-            let stored = db
-                .query(&sql, &[text(order.id.as_str())])?
-                .first()
-                .map(|r| r.int(0))
-                .transpose()?;
-            if stored != Some(order.version) {
-                return Err(TxError::Conflict);
-            }
-            db.execute(
+            // The version check and the write are one statement: no row back means another
+            // request saved the order since it was read (or it is gone), and nothing is written.
+            let saved = db.query(
                 "UPDATE orders SET status = $2, payment_status = $3, payment_reference = $4, \
-                 stock_state = $5, updated_at = $6, version = $7 WHERE id = $1",
+                 stock_state = $5, updated_at = $6, version = $7 \
+                 WHERE id = $1 AND version = $8 RETURNING id",
                 &[
                     text(order.id.as_str()),
                     text(order.status.as_str()),
@@ -517,8 +542,12 @@ impl OrderRepository for SqlOrderRepository<'_> {
                     text(order.stock.as_str()),
                     int(order.updated_at_ms),
                     int(order.version.saturating_add(1)),
+                    int(order.version),
                 ],
             )?;
+            if saved.is_empty() {
+                return Err(TxError::Conflict);
+            }
             for f in &order.fulfilments {
                 db.execute(
                     "UPDATE fulfilments SET status = $2, tracking_number = $3, shipped_at = $4, \
@@ -534,6 +563,9 @@ impl OrderRepository for SqlOrderRepository<'_> {
             }
             insert_history(db, order)?;
             insert_outbox(db, outbox)?;
+            if let Some(done) = completes {
+                store_outcome(db, done)?;
+            }
             Ok(())
         })
     }

@@ -77,7 +77,7 @@ pub(crate) fn save(
         return Ok(());
     }
     let messages = outbox(ports, order, events)?;
-    ports.orders.update(order, &messages)?;
+    ports.orders.update(order, &messages, None)?;
     order.mark_saved();
     Ok(())
 }

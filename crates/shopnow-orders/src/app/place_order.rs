@@ -23,7 +23,7 @@ use crate::OrdersError;
 use crate::domain::idempotency::{Fingerprint, IdempotencyKey, KEY_TTL_MS, LOCK_MS};
 use crate::domain::order::{NewOrder, Order, OrderError, OrderLine, OrderStatus};
 use crate::domain::{Cart, OrderId, PaymentToken, ProductId, Quantity, ShippingAddress};
-use crate::ports::{AuthorizeOutcome, CatalogError, KeyClaim, KeyClaimOutcome, Ports};
+use crate::ports::{AuthorizeOutcome, CatalogError, KeyClaim, KeyClaimOutcome, KeyOutcome, Ports};
 
 /// A validated checkout request.
 #[derive(Debug, Clone)]
@@ -105,8 +105,13 @@ pub fn place_order(ports: &Ports<'_>, checkout: Checkout) -> Result<Placed, Orde
         } => {}
     }
     match run(ports, &checkout) {
-        Ok(outcome) => {
-            finish(ports, &checkout, &outcome);
+        Ok(Ran {
+            outcome,
+            key_completed,
+        }) => {
+            if !key_completed {
+                finish(ports, &checkout, &outcome);
+            }
             Ok(Placed {
                 outcome,
                 replayed: false,
@@ -149,20 +154,25 @@ fn resume(ports: &Ports<'_>, order_id: &OrderId) -> Result<Option<CheckoutOutcom
     })
 }
 
-/// Stores the outcome under the key. A failure is logged: the key's claim still names the order,
-/// so a retry after the lock lapses resumes from it rather than ordering twice.
-fn finish(ports: &Ports<'_>, checkout: &Checkout, outcome: &CheckoutOutcome) {
-    let stored = match serde_json::to_string(outcome) {
-        Ok(s) => s,
-        Err(e) => {
+/// The outcome as stored under a key; `None` (logged) if it cannot be serialised.
+fn stored_outcome(ports: &Ports<'_>, outcome: &CheckoutOutcome) -> Option<String> {
+    serde_json::to_string(outcome)
+        .map_err(|e| {
             log(
                 ports,
                 "error",
                 "idempotency.serialise_failed",
                 &[("error", &e.to_string())],
             );
-            return;
-        }
+        })
+        .ok()
+}
+
+/// Stores the outcome under the key. A failure is logged: the key's claim still names the order,
+/// so a retry after the lock lapses resumes from it rather than ordering twice.
+fn finish(ports: &Ports<'_>, checkout: &Checkout, outcome: &CheckoutOutcome) {
+    let Some(stored) = stored_outcome(ports, outcome) else {
+        return;
     };
     if let Err(e) = ports
         .orders
@@ -244,8 +254,24 @@ fn to_lines(
         .collect())
 }
 
+/// What the saga ended with.
+struct Ran {
+    outcome: CheckoutOutcome,
+    /// Whether the outcome is already stored under the key (with the confirmed order).
+    key_completed: bool,
+}
+
+impl From<CheckoutOutcome> for Ran {
+    fn from(outcome: CheckoutOutcome) -> Self {
+        Self {
+            outcome,
+            key_completed: false,
+        }
+    }
+}
+
 /// The saga proper, after the key is claimed.
-fn run(ports: &Ports<'_>, checkout: &Checkout) -> Result<CheckoutOutcome, OrdersError> {
+fn run(ports: &Ports<'_>, checkout: &Checkout) -> Result<Ran, OrdersError> {
     let (items, from_cart) = match &checkout.items {
         Some(items) => (items.clone(), false),
         None => {
@@ -273,7 +299,7 @@ fn run(ports: &Ports<'_>, checkout: &Checkout) -> Result<CheckoutOutcome, Orders
     let reserved = match ports.catalog.reserve(&budget, &order_id, &items) {
         Ok(lines) => lines,
         Err(CatalogError::OutOfStock(short)) => {
-            return Ok(CheckoutOutcome::OutOfStock { items: short });
+            return Ok(CheckoutOutcome::OutOfStock { items: short }.into());
         }
         Err(CatalogError::Unavailable(cause)) => {
             // The catalog may have reserved before the deadline cut the call.
@@ -311,7 +337,7 @@ fn run(ports: &Ports<'_>, checkout: &Checkout) -> Result<CheckoutOutcome, Orders
         Ok(placed) => placed,
         Err(OrderError::MixedCurrencies(currencies)) => {
             release_quietly(ports, &order_id);
-            return Ok(CheckoutOutcome::MixedCurrencies { currencies });
+            return Ok(CheckoutOutcome::MixedCurrencies { currencies }.into());
         }
         Err(e) => {
             release_quietly(ports, &order_id);
@@ -357,7 +383,8 @@ fn run(ports: &Ports<'_>, checkout: &Checkout) -> Result<CheckoutOutcome, Orders
                 }
                 return Ok(CheckoutOutcome::PaymentDeclined {
                     order_id: order.id.to_string(),
-                });
+                }
+                .into());
             }
             Err(e) => {
                 abort(ports, &mut order, "payment_unavailable", true);
@@ -379,10 +406,27 @@ fn run(ports: &Ports<'_>, checkout: &Checkout) -> Result<CheckoutOutcome, Orders
     }
     order.stock_committed();
     let events = order.confirm(reference, ports.clock.now_ms())?;
-    if let Err(e) = save(ports, &mut order, &events) {
+    // The answer is the confirmed order: stored under the key in the confirming transaction.
+    let outcome = CheckoutOutcome::Created {
+        order: Box::new(OrderView::from(&order)),
+    };
+    let stored = stored_outcome(ports, &outcome);
+    let completes = stored.as_deref().map(|stored| KeyOutcome {
+        user_id: &checkout.buyer_id,
+        key: &checkout.key,
+        outcome: stored,
+    });
+    let confirmed = outbox(ports, &order, &events).and_then(|messages| {
+        ports
+            .orders
+            .update(&order, &messages, completes)
+            .map_err(OrdersError::from)
+    });
+    if let Err(e) = confirmed {
         abort(ports, &mut order, "storage_failed", false);
         return Err(e);
     }
+    order.mark_saved();
     if from_cart && let Err(e) = ports.carts.delete(&checkout.buyer_id) {
         log(
             ports,
@@ -391,8 +435,9 @@ fn run(ports: &Ports<'_>, checkout: &Checkout) -> Result<CheckoutOutcome, Orders
             &[("order.id", order.id.as_str()), ("error", &e.to_string())],
         );
     }
-    Ok(CheckoutOutcome::Created {
-        order: Box::new(OrderView::from(&order)),
+    Ok(Ran {
+        outcome,
+        key_completed: completes.is_some(),
     })
 }
 
