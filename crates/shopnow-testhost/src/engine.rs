@@ -15,6 +15,7 @@ use anyhow::Context as _;
 use wasmtime::component::Component;
 use wasmtime::{
     Cache, CacheConfig, Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig,
+    ProfilingStrategy,
 };
 
 /// Concurrent component instances the pooling allocator holds (requests in flight, including
@@ -43,6 +44,11 @@ fn cache_dir() -> PathBuf {
 fn base_config() -> Config {
     let mut config = Config::new();
     config.wasm_component_model(true);
+    // `SHOPNOW_TESTHOST_PROFILER=perfmap` writes /tmp/perf-<pid>.map, so `perf report` names the
+    // components' compiled functions instead of showing bare addresses (docs/testhost.md).
+    if std::env::var_os("SHOPNOW_TESTHOST_PROFILER").is_some_and(|v| v == "perfmap") {
+        config.profiler(ProfilingStrategy::PerfMap);
+    }
     let mut cache_config = CacheConfig::new();
     cache_config.with_directory(cache_dir());
     match Cache::new(cache_config) {
