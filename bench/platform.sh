@@ -4,9 +4,15 @@
 # bench/results/platform/ (JSON + Markdown per run, logs, machine.txt).
 #
 #   bench/platform.sh [STEP...]     steps: pg-mix cost coldstart checkout-sql pgbench embedded-mix
-#                                   (default: all, in that order)
+#                                   (default: all, in that order); not in the default:
+#                                   checkout-steps (seeds fresh databases of its own) and
+#                                   profile (perf record of the product read, wasm and native)
 #   MIX_FIXED="1160 2320"           fixed-rate mix runs after find-peak (empty: none)
 #   MIX_START=100                   find-peak start rate of the mix
+#   OUT=bench/results/platform      where results go
+#   MANIFEST=spin.toml              the application the host runs (another build's spin.toml,
+#                                   to measure it with the same commands)
+#   CHECKOUTS=200                   checkouts of the checkout-steps step (at 5 req/s)
 #
 # Host, PostgreSQL 15, Redis and the generator all run on this one 2-core machine over loopback:
 # unless a step says otherwise nothing is pinned, so every figure is "the whole stack on 2 cores".
@@ -17,7 +23,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bin=target/release
-out=bench/results/platform
+out=${OUT:-bench/results/platform}
+manifest=${MANIFEST:-spin.toml}
 mkdir -p "$out"
 port=${PORT:-3300}
 addr=127.0.0.1:$port
@@ -66,7 +73,7 @@ start_host() {
       SPIN_VARIABLE_CATALOG_DATABASE_URL="$pg/shopnow_bench_catalog"
       SPIN_VARIABLE_ORDERS_DATABASE_URL="$pg/shopnow_bench_orders")
   fi
-  env "${env[@]}" taskset -c "$cpus" "$bin/shopnow-testhost" --from spin.toml --listen "$addr" \
+  env "${env[@]}" taskset -c "$cpus" "$bin/shopnow-testhost" --from "$manifest" --listen "$addr" \
     --runtime-config-file "$config" --state-dir "$state" >>"$out/host-$backend.log" 2>&1 &
   host_pid=$!
   for _ in $(seq 1 600); do
@@ -202,6 +209,79 @@ step_checkout_sql() {
   psql -h 127.0.0.1 -U postgres -qc "ALTER SYSTEM RESET log_min_duration_statement" -c "SELECT pg_reload_conf()"
   stop_host
   tail -n +"$((lines + 1))" "$log" >"$out/checkout-sql.log"
+}
+
+# Where a checkout's time goes, with nothing else running and no statement logging: fresh
+# databases, the seed, then CHECKOUTS checkouts (one product, a fresh key each) at 5 req/s; one
+# table per step event from the host's log: the orders component's checkout and the catalog's
+# reserve and commit it calls (bench/checkout-steps.py).
+step_checkout_steps() {
+  wait_idle
+  fresh_dbs
+  state="$work/state-steps"
+  mkdir -p "$state"
+  start_host pg
+  seed pg
+  local lines checkouts=${CHECKOUTS:-200}
+  lines=$(wc -l <"$out/host-pg.log")
+  "$bin/shopnow-bench" scenario --target "http://$addr" --rate 5 --duration "$((checkouts / 5))s" \
+    --warmup 0s --connections 8 --mix shopper --users 20 --setup-concurrency 4 --weight search=0 \
+    --weight browse=0 --weight product=0 --weight cart.put=0 --weight cart.get=0 --weight orders=0 \
+    --weight sign-in=0 --out "$out/checkout-steps-load" >/dev/null 2>&1
+  sed -n 1,20p "$out/checkout-steps-load.md"
+  stop_host
+  tail -n +"$((lines + 1))" "$out/host-pg.log" >"$work/steps.log"
+  gzip -c "$work/steps.log" >"$out/checkout-steps-host.log.gz"
+  python3 bench/checkout-steps.py "$work/steps.log" | tee "$out/checkout-steps.md"
+  python3 bench/checkout-steps.py --event reservation.reserve.steps "$work/steps.log" |
+    tee "$out/checkout-steps-reserve.md"
+  python3 bench/checkout-steps.py --event reservation.commit.steps --status 204 "$work/steps.log" |
+    tee "$out/checkout-steps-commit.md"
+}
+
+# Where the product read's CPU goes, wasm under the test host vs native: each server pinned to
+# CPU 0 at 1,000 req/s of GET /v1/products/{id} (the generator on CPU 1, cache off), `perf record`
+# (cpu-clock sampling, call graphs) of the server for 10 s; the report by binary and the top
+# functions. The host writes a perf map (SHOPNOW_TESTHOST_PROFILER=perfmap), so the components'
+# compiled code is named. Needs the seeded bench databases (pg-mix or checkout-steps first).
+profile_server() {
+  local name="$1" server="$2" path="$3"
+  taskset -c 1 "$bin/shopnow-bench" single --target "http://$server" --path "$path" --rate 1000 \
+    --duration 14s --warmup 2s --connections 64 --server-pid "$spid" --max-other-cores 2 --retries 0 \
+    --allow-errors --out "$out/profile-$name-load" >/dev/null 2>&1 &
+  local gen=$!
+  sleep 3
+  perf record -F 1999 -g -p "$spid" -o "$work/perf-$name.data" -- sleep 10 >/dev/null 2>&1
+  wait "$gen"
+  sed -n 1,12p "$out/profile-$name-load.md"
+  {
+    echo "# perf record -F 1999 -g -p <server> -- sleep 10, $name, 1000 req/s of $path"
+    echo "## by binary (self time)"
+    perf report -i "$work/perf-$name.data" --no-children --sort dso --stdio 2>/dev/null | grep -v '^#' | grep -v '^$' | head -20
+    echo "## top functions (self time)"
+    perf report -i "$work/perf-$name.data" --no-children --sort dso,sym --stdio -g none 2>/dev/null |
+      grep -v '^#' | grep -v '^$' | head -60
+  } >"$out/profile-$name.txt"
+  head -n 16 "$out/profile-$name.txt"
+}
+
+step_profile() {
+  wait_idle
+  state="$work/state-profile"
+  mkdir -p "$state"
+  start_host pg 0 SPIN_VARIABLE_CATALOG_CACHE_TTL_SECS=0 SHOPNOW_TESTHOST_PROFILER=perfmap
+  spid=$host_pid
+  local id
+  id="$(curl -sf "http://$addr/v1/products?limit=1&sort=price" | sed -E 's/^\{"items":\[\{"id":"([0-9a-f-]+)".*/\1/')"
+  profile_server wasm-product "$addr" "/v1/products/$id"
+  stop_host
+  taskset -c 0 "$bin/shopnow-bench-native-catalog" --listen 127.0.0.1:3400 --threads 1 \
+    --database-url "$pg/shopnow_bench_catalog" >"$out/native-catalog.log" 2>&1 &
+  spid=$!
+  for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:3400/v1/products/$id" >/dev/null && break; sleep 0.1; done
+  profile_server native-product 127.0.0.1:3400 "/v1/products/$id"
+  kill "$spid"
+  wait "$spid" 2>/dev/null || true
 }
 
 step_pgbench() {
