@@ -2,7 +2,8 @@
 -- stock, then commits the reservation, with the statements the catalog sends, in its order and
 -- transactions (components/catalog/src/adapters/sql_store.rs, through with_migrations, which
 -- sends nothing of its own while the schema exists):
---   reserve            sweep: lapsed holds on the product (autocommit; none to expire here);
+--   reserve            sweep_oldest: the longest-lapsed holds of any product (autocommit;
+--                      none to expire here, so the per-product sweep and retry do not run);
 --                      reserve_tx in transaction: INSERT reservations ... ON CONFLICT DO
 --                      NOTHING RETURNING (the order id is new: claimed), UPDATE products ...
 --                      RETURNING the seller, title and price (the hold), INSERT
@@ -21,7 +22,7 @@
 -- so this is the database's side only) and `-D deep=N` (N = rows of bench_checkout_ids).
 \set n random(1, :deep)
 \set quantity 1
-\set batch 50
+\set batch 10
 \set position 0
 SELECT c.id AS product_id, t.now, bench_uuid7(t.now) AS order_id,
        'committed' AS next_state, 'held' AS from_state
@@ -29,10 +30,9 @@ SELECT c.id AS product_id, t.now, bench_uuid7(t.now) AS order_id,
        (SELECT (extract(epoch FROM clock_timestamp()) * 1000)::bigint AS now) t
  WHERE c.n = :n \gset
 \set expires_at :now + 900000
--- reserve: sweep
-SELECT DISTINCT r.order_id FROM reservations r
-  JOIN reservation_lines l ON l.order_id = r.order_id
- WHERE r.state = 'held' AND r.expires_at <= :now AND l.product_id IN (:product_id) LIMIT :batch;
+-- reserve: sweep_oldest
+SELECT order_id FROM reservations WHERE state = 'held' AND expires_at <= :now
+ ORDER BY expires_at LIMIT :batch;
 -- reserve: reserve_tx
 BEGIN;
 INSERT INTO reservations (order_id, state, created_at, expires_at, updated_at)

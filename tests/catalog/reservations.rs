@@ -137,6 +137,23 @@ catalog_test!([("catalog_reservation_ttl_secs", "3")], async fn uncommitted_rese
     assert_eq!(stock_of(&app, id, &a.seller).await["reserved"], 5);
 });
 
+catalog_test!([("catalog_reservation_ttl_secs", "3")], async fn more_lapsed_holds_than_one_sweep_takes_never_make_a_false_shortage(app) {
+    // A reservation first sweeps the 10 longest-lapsed holds of any product; 12 lapsed holds on
+    // one product leave at least 2 for the retry path: sweep the short product, try again.
+    let (a, cat) = setup(&app).await;
+    let lamp = product(&app, &a.seller, &cat, "Lamp", 100, 12).await;
+    let id = lamp["id"].as_str().unwrap();
+    for _ in 0..12 {
+        assert_eq!(reserve(&app, &order_id(), &[(id, 1)]).await.status(), 201);
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(3300)).await;
+    assert_eq!(reserve(&app, &order_id(), &[(id, 12)]).await.status(), 201);
+    assert_eq!(stock_of(&app, id, &a.seller).await, json!({"on_hand": 12, "reserved": 12, "available": 0}));
+    // Every unit is held by the new reservation now: one more is short, with nothing to sweep.
+    let resp = reserve(&app, &order_id(), &[(id, 1)]).await;
+    assert_problem(resp, 409, "out-of-stock").await;
+});
+
 catalog_test!(async fn reservation_bodies_are_strict(app) {
     let (a, cat) = setup(&app).await;
     let lamp = product(&app, &a.seller, &cat, "Lamp", 100, 5).await;
