@@ -2,11 +2,11 @@
 //! `docs/security.md`). Malformed values are a 500 with the cause logged, never a guess.
 
 use shopnow_catalog::ports::Settings as Tunables;
-use shopnow_kernel::auth::TokenVerifier;
 use shopnow_kernel::pagination::CursorCodec;
 use shopnow_kernel::service_auth::ServiceCredentials;
 use shopnow_kernel::{ApiError, Secret};
 use shopnow_spin::Config;
+use shopnow_spin::auth::LazyVerifier;
 
 /// Label of the component's SQLite database (and default key-value store).
 pub const STORE_LABEL: &str = "catalog";
@@ -25,7 +25,7 @@ pub struct Settings {
     /// The routes served.
     pub surface: Surface,
     /// Verifies access tokens issued by identity.
-    pub verifier: TokenVerifier,
+    pub verifier: LazyVerifier,
     /// Accepted service credentials (internal surface).
     pub service_credentials: ServiceCredentials,
     /// Seals pagination cursors.
@@ -68,7 +68,7 @@ impl Settings {
                 ));
             }
         };
-        let verifier = shopnow_spin::auth::public_key_verifier(config)?;
+        let verifier = LazyVerifier::from_variables(config)?;
         let cursor_secret = config.secret("cursor_secret")?;
         if cursor_secret.expose().len() < 16 {
             return Err(ApiError::internal(

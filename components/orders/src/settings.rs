@@ -1,12 +1,12 @@
 //! Orders' configuration, read once per request from Spin variables (see `spin.toml` and
 //! `docs/orders.md`). Invalid key material is a 500 with the cause logged, never a guess.
 
-use shopnow_kernel::auth::TokenVerifier;
 use shopnow_kernel::pagination::CursorCodec;
 use shopnow_kernel::service_auth::ServiceCredentials;
 use shopnow_kernel::{ApiError, Secret};
 use shopnow_orders::ports::Deadlines;
 use shopnow_spin::Config;
+use shopnow_spin::auth::LazyVerifier;
 
 /// Label of the component's SQLite database and key-value store (carts).
 pub const STORE_LABEL: &str = "orders";
@@ -14,7 +14,7 @@ pub const STORE_LABEL: &str = "orders";
 /// Resolved settings.
 pub struct Settings {
     /// Verifies access tokens.
-    pub verifier: TokenVerifier,
+    pub verifier: LazyVerifier,
     /// Seals pagination cursors.
     pub cursors: CursorCodec,
     /// Credentials accepted on `/internal/v1/orders/...`.
@@ -54,7 +54,7 @@ impl Settings {
     /// [`ApiError::Internal`] when a variable is missing or malformed.
     pub fn from_variables() -> Result<Self, ApiError> {
         let config = Config;
-        let verifier = shopnow_spin::auth::public_key_verifier(config)?;
+        let verifier = LazyVerifier::from_variables(config)?;
         let cursor_secret = config.secret("cursor_secret")?;
         if cursor_secret.expose().len() < 16 {
             return Err(ApiError::internal(

@@ -39,7 +39,7 @@ impl App {
     /// # Errors
     /// 401 `unauthenticated` without a bearer token, 401 `invalid-token` for a bad one.
     pub fn authenticate(&self, request: &HttpRequest) -> Result<Principal, ApiError> {
-        shopnow_spin::auth::authenticate(&self.settings.verifier, request)
+        self.settings.verifier.authenticate(request)
     }
 
     /// Checks the service credential of an internal route.
