@@ -9,9 +9,12 @@
 #                                   profile (perf record of the product read, wasm and native)
 #   MIX_FIXED="1160 2320"           fixed-rate mix runs after find-peak (empty: none)
 #   MIX_START=100                   find-peak start rate of the mix
+#   MIX_PEAK=1                      0: skip find-peak (only the MIX_FIXED runs, which report
+#                                   percentiles per endpoint)
 #   OUT=bench/results/platform      where results go
 #   MANIFEST=spin.toml              the application the host runs (another build's spin.toml,
 #                                   to measure it with the same commands)
+#   COST_SEARCH=1                   0: the cost step measures the product read only
 #   CHECKOUTS=200                   checkouts of the checkout-steps step (at 5 req/s)
 #
 # Host, PostgreSQL 15, Redis and the generator all run on this one 2-core machine over loopback:
@@ -107,12 +110,14 @@ seed() {
 # mix BACKEND: find-peak of the shopper mix, then fixed 1,160 and 2,320 req/s.
 mix() {
   local b="$1"
-  "$bin/shopnow-bench" find-peak --target "http://$addr" --bound-ms 300 --bound-ms 50 \
-    --start-rate "${MIX_START:-100}" --growth 1.5 --max-rate 20000 --duration 10s --warmup 3s \
-    --connections 256 --threads 1 --server-pid "$host_pid" --max-other-cores 2 --retries 0 \
-    --out "$out/mix-$b-peak" scenario --mix shopper --users "$users" --setup-concurrency 8 \
-    >"$out/mix-$b-peak.txt" 2>"$out/mix-$b-peak.log"
-  cat "$out/mix-$b-peak.txt"
+  if [ "${MIX_PEAK:-1}" = 1 ]; then
+    "$bin/shopnow-bench" find-peak --target "http://$addr" --bound-ms 300 --bound-ms 50 \
+      --start-rate "${MIX_START:-100}" --growth 1.5 --max-rate 20000 --duration 10s --warmup 3s \
+      --connections 256 --threads 1 --server-pid "$host_pid" --max-other-cores 2 --retries 0 \
+      --out "$out/mix-$b-peak" scenario --mix shopper --users "$users" --setup-concurrency 8 \
+      >"$out/mix-$b-peak.txt" 2>"$out/mix-$b-peak.log"
+    cat "$out/mix-$b-peak.txt"
+  fi
   for rate in ${MIX_FIXED-1160 2320}; do
     "$bin/shopnow-bench" scenario --target "http://$addr" --rate "$rate" --duration 30s --warmup 5s \
       --connections 512 --threads 1 --server-pid "$host_pid" --max-other-cores 2 --retries 0 \
@@ -159,7 +164,7 @@ step_cost() {
   id="$(curl -sf "http://$addr/v1/products?limit=1&sort=price" | sed -E 's/^\{"items":\[\{"id":"([0-9a-f-]+)".*/\1/')"
   echo "product $id" | tee "$out/cost-product.txt"
   single wasm-product "$addr" "/v1/products/$id"
-  single wasm-search "$addr" "/v1/products?q=oak&limit=20"
+  [ "${COST_SEARCH:-1}" = 1 ] && single wasm-search "$addr" "/v1/products?q=oak&limit=20"
   stop_host
   taskset -c 0 "$bin/shopnow-bench-native-catalog" --listen 127.0.0.1:3400 --threads 1 \
     --database-url "$pg/shopnow_bench_catalog" >"$out/native-catalog.log" 2>&1 &
@@ -168,7 +173,7 @@ step_cost() {
   # Same bytes? (request ids and nothing else differ)
   curl -s "http://127.0.0.1:3400/v1/products/$id" >"$out/cost-native-body.json"
   single native-product 127.0.0.1:3400 "/v1/products/$id"
-  single native-search 127.0.0.1:3400 "/v1/products?q=oak&limit=20"
+  [ "${COST_SEARCH:-1}" = 1 ] && single native-search 127.0.0.1:3400 "/v1/products?q=oak&limit=20"
   kill "$spid"
   wait "$spid" 2>/dev/null || true
 }
@@ -251,18 +256,24 @@ profile_server() {
     --allow-errors --out "$out/profile-$name-load" >/dev/null 2>&1 &
   local gen=$!
   sleep 3
-  perf record -F 1999 -g -p "$spid" -o "$work/perf-$name.data" -- sleep 10 >/dev/null 2>&1
+  perf record -F 999 -g -p "$spid" -o "$work/perf-$name.data" -- sleep 10 >/dev/null 2>&1
   wait "$gen"
   sed -n 1,12p "$out/profile-$name-load.md"
+  # sed, not head: perf must read to the end, or pipefail stops the script on its SIGPIPE.
   {
-    echo "# perf record -F 1999 -g -p <server> -- sleep 10, $name, 1000 req/s of $path"
+    echo "# perf record -F 999 -g -p <server> -- sleep 10, $name, 1000 req/s of $path"
+    echo "# (the profiled run's latency includes perf's own overhead on the server's core)"
     echo "## by binary (self time)"
-    perf report -i "$work/perf-$name.data" --no-children --sort dso --stdio 2>/dev/null | grep -v '^#' | grep -v '^$' | head -20
+    perf report -i "$work/perf-$name.data" --no-children --sort dso --stdio -g none 2>/dev/null |
+      grep -v '^#' | grep -v '^$' | sed -n 1,20p
     echo "## top functions (self time)"
     perf report -i "$work/perf-$name.data" --no-children --sort dso,sym --stdio -g none 2>/dev/null |
-      grep -v '^#' | grep -v '^$' | head -60
+      grep -v '^#' | grep -v '^$' | sed -n 1,70p
+    echo "## top functions with their callers (inclusive time)"
+    perf report -i "$work/perf-$name.data" --children --sort sym --stdio -g none --percent-limit 3 \
+      2>/dev/null | grep -v '^#' | grep -v '^$' | sed -n 1,70p
   } >"$out/profile-$name.txt"
-  head -n 16 "$out/profile-$name.txt"
+  sed -n 1,24p "$out/profile-$name.txt"
 }
 
 step_profile() {
