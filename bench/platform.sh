@@ -9,6 +9,7 @@
 #                                   profile (perf record of the product read, wasm and native)
 #   MIX_FIXED="1160 2320"           fixed-rate mix runs after find-peak (empty: none)
 #   MIX_START=100                   find-peak start rate of the mix
+#   MIX_ARGS="--weight sign-in=0"   more scenario options for the fixed-rate mix runs
 #   MIX_PEAK=1                      0: skip find-peak (only the MIX_FIXED runs, which report
 #                                   percentiles per endpoint)
 #   OUT=bench/results/platform      where results go
@@ -122,7 +123,7 @@ mix() {
     "$bin/shopnow-bench" scenario --target "http://$addr" --rate "$rate" --duration 30s --warmup 5s \
       --connections 512 --threads 1 --server-pid "$host_pid" --max-other-cores 2 --retries 0 \
       --allow-errors --out "$out/mix-$b-$rate" --mix shopper --users "$users" --setup-concurrency 8 \
-      >/dev/null 2>"$out/mix-$b-$rate.log"
+      ${MIX_ARGS:-} >/dev/null 2>"$out/mix-$b-$rate.log"
     sed -n 1,25p "$out/mix-$b-$rate.md"
   done
 }
