@@ -808,14 +808,6 @@ impl CatalogStore for SqlCatalogStore<'_> {
                         .collect::<Result<Vec<_>, DbError>>()?;
                     Ok(ReserveOutcome::Short(shortages))
                 }
-                // Two requests for one new order raced (PostgreSQL): the loser answers with
-                // the winner's reservation.
-                Err(ReserveAbort::Db(err)) if err.kind == DbErrorKind::UniqueViolation => {
-                    match load_reservation(db, &request.order_id)? {
-                        Some(existing) => Ok(ReserveOutcome::Replayed(existing)),
-                        None => Err(err),
-                    }
-                }
                 Err(ReserveAbort::Db(err)) => Err(err),
             }
         })

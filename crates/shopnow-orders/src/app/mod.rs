@@ -21,7 +21,7 @@ pub use views::CheckoutOutcome;
 use crate::OrdersError;
 use crate::domain::OrderEvent;
 use crate::domain::order::{Order, StockState};
-use crate::ports::{CatalogError, OutboxMessage, Ports};
+use crate::ports::{CatalogError, KeyOutcome, OutboxMessage, Ports};
 
 /// How many times a change is re-applied to a freshly read order after a concurrent change.
 const SAVE_ATTEMPTS: usize = 3;
@@ -73,11 +73,22 @@ pub(crate) fn save(
     order: &mut Order,
     events: &[OrderEvent],
 ) -> Result<(), OrdersError> {
-    if events.is_empty() {
+    save_completing(ports, order, events, None)
+}
+
+/// As [`save`]; with `completes`, that request outcome is stored under its idempotency key in
+/// the same transaction (a checkout's confirmation: one commit instead of two).
+pub(crate) fn save_completing(
+    ports: &Ports<'_>,
+    order: &mut Order,
+    events: &[OrderEvent],
+    completes: Option<KeyOutcome<'_>>,
+) -> Result<(), OrdersError> {
+    if events.is_empty() && completes.is_none() {
         return Ok(());
     }
     let messages = outbox(ports, order, events)?;
-    ports.orders.update(order, &messages, None)?;
+    ports.orders.update(order, &messages, completes)?;
     order.mark_saved();
     Ok(())
 }

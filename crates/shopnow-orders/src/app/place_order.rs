@@ -18,7 +18,7 @@
 use shopnow_kernel::outbound::Budget;
 
 use super::views::{CheckoutOutcome, OrderView};
-use super::{log, outbox, save, settle};
+use super::{log, outbox, save, save_completing, settle};
 use crate::OrdersError;
 use crate::domain::idempotency::{Fingerprint, IdempotencyKey, KEY_TTL_MS, LOCK_MS};
 use crate::domain::order::{NewOrder, Order, OrderError, OrderLine, OrderStatus};
@@ -416,17 +416,10 @@ fn run(ports: &Ports<'_>, checkout: &Checkout) -> Result<Ran, OrdersError> {
         key: &checkout.key,
         outcome: stored,
     });
-    let confirmed = outbox(ports, &order, &events).and_then(|messages| {
-        ports
-            .orders
-            .update(&order, &messages, completes)
-            .map_err(OrdersError::from)
-    });
-    if let Err(e) = confirmed {
+    if let Err(e) = save_completing(ports, &mut order, &events, completes) {
         abort(ports, &mut order, "storage_failed", false);
         return Err(e);
     }
-    order.mark_saved();
     if from_cart && let Err(e) = ports.carts.delete(&checkout.buyer_id) {
         log(
             ports,
