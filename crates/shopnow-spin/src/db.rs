@@ -6,9 +6,16 @@
 //!
 //! Every statement (and opening the connection) is a [`timing`](crate::timing) span labelled by
 //! its verb and first table.
+//!
+//! Every PostgreSQL `query` goes out rewritten by the kernel's [`never_empty`] so that it cannot
+//! return zero rows: Spin 4.0.0–4.0.2's synchronous `query` never returns on an empty result
+//! (spinframework/spin#3671), and a synchronous host call cannot be timed out from the guest. To
+//! remove it once a fixed Spin is the floor, send `sql` as it is in [`PgDatabase::query`] (see
+//! `docs/adr/0001-postgres-queries-never-return-zero-rows.md`).
 
 use shopnow_kernel::sql::{
-    Database, DbError, DbErrorKind, Dialect, Row, SqlValue, numbered_to_sqlite,
+    Database, DbError, DbErrorKind, Dialect, Row, SqlValue, never_empty, numbered_to_sqlite,
+    strip_marker,
 };
 use spin_sdk::pg4::{self, DbValue, ParameterValue, PgError, QueryError};
 use spin_sdk::sqlite3;
@@ -52,13 +59,19 @@ impl AnyDatabase {
                 .map(|c| Self::Sqlite(SqliteDatabase(c)))
                 .map_err(|e| DbError::new(DbErrorKind::Unavailable, format!("sqlite open: {e:?}")))
         } else {
-            pg4::Connection::open(database_url.trim())
+            let url = database_url.trim();
+            pg4::Connection::open(url)
                 .map(|c| Self::Pg(PgDatabase(c)))
-                // The error text may echo the URL; keep only the variant name.
+                // The host's message says why (e.g. Spin: `certificate verify failed (IP address
+                // mismatch)`); it could echo the URL, so its password is masked first.
                 .map_err(|e| {
                     DbError::new(
                         DbErrorKind::Unavailable,
-                        format!("pg open: {}", pg_kind(&e)),
+                        format!(
+                            "pg open: {}: {}",
+                            pg_kind(&e),
+                            redact_password(pg_message(&e), url)
+                        ),
                     )
                 })
         }
@@ -73,6 +86,42 @@ fn pg_kind(err: &PgError) -> &'static str {
         PgError::ValueConversionFailed(_) => "value conversion failed",
         PgError::Other(_) => "other",
     }
+}
+
+fn pg_message(err: &PgError) -> &str {
+    match err {
+        PgError::ConnectionFailed(m)
+        | PgError::BadParameter(m)
+        | PgError::ValueConversionFailed(m)
+        | PgError::Other(m) => m,
+        PgError::QueryFailed(QueryError::Text(m)) => m,
+        PgError::QueryFailed(QueryError::DbError(db)) => &db.message,
+    }
+}
+
+/// `message` with the password of `url` (`postgres://user:password@host/...` or
+/// `password=...`) replaced by `***`, and on one line.
+fn redact_password(message: &str, url: &str) -> String {
+    let mut passwords = Vec::new();
+    if let Some(rest) = url.split_once("://").map(|(_, rest)| rest)
+        && let Some((userinfo, _)) = rest.split_once('@')
+        && let Some((_, password)) = userinfo.split_once(':')
+        && !password.is_empty()
+    {
+        passwords.push(password.to_owned());
+    }
+    for pair in url.split(['?', '&', ' ']) {
+        if let Some(password) = pair.strip_prefix("password=")
+            && !password.is_empty()
+        {
+            passwords.push(password.to_owned());
+        }
+    }
+    let mut out = message.replace(['\n', '\r'], " ");
+    for password in passwords {
+        out = out.replace(&password, "***");
+    }
+    out
 }
 
 fn pg_error(err: PgError) -> DbError {
@@ -144,8 +193,13 @@ impl Database for PgDatabase {
 
     fn query(&self, sql: &str, params: &[SqlValue]) -> Result<Vec<Row>, DbError> {
         let _span = timing::sql(sql);
-        let set = self.0.query(sql, &pg_params(params)).map_err(pg_error)?;
-        set.rows
+        let guarded = never_empty(sql)?;
+        let set = self
+            .0
+            .query(&guarded, &pg_params(params))
+            .map_err(pg_error)?;
+        let rows = set
+            .rows
             .into_iter()
             .map(|row| {
                 row.into_iter()
@@ -153,7 +207,8 @@ impl Database for PgDatabase {
                     .collect::<Result<_, _>>()
                     .map(Row)
             })
-            .collect()
+            .collect::<Result<Vec<_>, _>>()?;
+        strip_marker(rows)
     }
 }
 
@@ -309,6 +364,28 @@ impl Database for AnyDatabase {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn connection_messages_never_show_the_password() {
+        let url = "postgres://shop:s3cr3t@db:5432/identity?sslmode=require";
+        let message = "error connecting to postgres://shop:s3cr3t@db:5432/identity:\ncertificate verify failed";
+        let redacted = redact_password(message, url);
+        assert_eq!(
+            redacted,
+            "error connecting to postgres://shop:***@db:5432/identity: certificate verify failed"
+        );
+        assert_eq!(
+            redact_password("bad password hunter2", "host=db password=hunter2"),
+            "bad password ***"
+        );
+        assert_eq!(
+            redact_password(
+                "certificate verify failed",
+                "postgres://postgres@127.0.0.1/x"
+            ),
+            "certificate verify failed"
+        );
+    }
 
     fn nested() -> DbError {
         DbError::from_sqlite_message("cannot start a transaction within a transaction".into())

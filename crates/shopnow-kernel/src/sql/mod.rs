@@ -8,8 +8,10 @@
 //! through [`Dialect`].
 
 mod migrate;
+mod never_empty;
 
 pub use migrate::{MIGRATION_LOCK_KEY, Migration, Statement, migrate, with_migrations};
+pub use never_empty::{PRESENT_COLUMN, never_empty, strip_marker};
 
 use std::fmt;
 
