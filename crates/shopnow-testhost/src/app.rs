@@ -38,6 +38,8 @@ pub(crate) struct App {
     pub(crate) kv: HashMap<String, KvBackend>,
     pub(crate) sqlite: HashMap<String, SharedDb>,
     pub(crate) pg: PgPools,
+    /// [`crate::HostConfig::strict_empty_queries`].
+    pub(crate) strict_empty_queries: bool,
 }
 
 /// The cargo package that builds a `.wasm` file, guessed from its name (`foo_bar.wasm` is built
@@ -128,6 +130,7 @@ impl App {
                 kv,
                 sqlite,
                 pg: PgPools::default(),
+                strict_empty_queries: config.strict_empty_queries,
             },
             warnings,
         ))

@@ -54,6 +54,10 @@ pub struct HostConfig {
     /// Application variable values by (lowercase) name, over the manifest defaults; the role of
     /// `SPIN_VARIABLE_<NAME>` environment variables, which the library itself does not read.
     pub variables: HashMap<String, String>,
+    /// Fail loudly (trap the instance, log the statement) when a PostgreSQL `query` matches no
+    /// rows: on Spin 4.0.0–4.0.2 such a call never returns (spinframework/spin#3671), so the API
+    /// suites run with this on to prove no code path issues one. Off by default, as in Spin.
+    pub strict_empty_queries: bool,
 }
 
 impl std::fmt::Debug for HostConfig {
@@ -66,6 +70,7 @@ impl std::fmt::Debug for HostConfig {
             .field("runtime_config", &self.runtime_config)
             .field("state_dir", &self.state_dir)
             .field("variables", &names)
+            .field("strict_empty_queries", &self.strict_empty_queries)
             .finish()
     }
 }
@@ -84,6 +89,7 @@ impl HostConfig {
             runtime_config: None,
             state_dir,
             variables: HashMap::new(),
+            strict_empty_queries: false,
         }
     }
 }

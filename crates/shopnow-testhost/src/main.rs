@@ -28,6 +28,9 @@ struct Cli {
     /// Where default stores live [default: .spin next to the manifest].
     #[arg(long = "state-dir")]
     state_dir: Option<PathBuf>,
+    /// Trap an instance whose PostgreSQL `query` matches no rows (Spin 4.0.2 would hang there).
+    #[arg(long = "strict-empty-queries")]
+    strict_empty_queries: bool,
 }
 
 fn variables_from_env(manifest: &Manifest) -> HashMap<String, String> {
@@ -50,6 +53,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         config.state_dir = dir;
     }
     config.variables = variables_from_env(&manifest);
+    config.strict_empty_queries = cli.strict_empty_queries;
     let host = shopnow_testhost::start(config).await?;
     println!("Serving http://{}", host.addr());
     println!("Available Routes:");

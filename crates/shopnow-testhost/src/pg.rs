@@ -5,6 +5,17 @@
 //! client from the pool and the guest's resource holds it until dropped, so statements on one
 //! resource run in one session (BEGIN/COMMIT work). Addresses must match the component's
 //! `allowed_outbound_hosts` as `postgres://host:port`.
+//!
+//! As Spin 4.0.2's `create_connection_pool`: `sslmode=disable` connects in plain text; any other
+//! mode (the default is `prefer`) negotiates TLS through native-tls (OpenSSL), which verifies the
+//! server's certificate chain and host name against the system's roots (`SSL_CERT_FILE` /
+//! `SSL_CERT_DIR` add others), so a self-signed or mismatched certificate fails the connection;
+//! `sslmode` values tokio-postgres does not know (`verify-full`, `verify-ca`) fail to parse.
+//! Pooled sessions are recycled with deadpool's `Clean` method (Spin's: a reset round trip per
+//! `open`).
+//!
+//! Strict mode ([`crate::HostConfig::strict_empty_queries`]): a `query` that matches no rows traps
+//! the instance, because on Spin 4.0.0–4.0.2 that call never returns (spinframework/spin#3671).
 
 use std::collections::HashMap;
 use std::error::Error as StdError;
@@ -12,6 +23,7 @@ use std::sync::Mutex;
 
 use bytes::BytesMut;
 use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod};
+use tokio_postgres::config::SslMode;
 use tokio_postgres::types::{FromSql, IsNull, ToSql, Type, to_sql_checked};
 use tokio_postgres::{NoTls, Row};
 use wasmtime::component::Resource;
@@ -65,13 +77,21 @@ impl PgPools {
         if let Some(p) = pools.get(address) {
             return Ok(p.clone());
         }
-        let manager = Manager::from_config(
-            config,
-            NoTls,
-            ManagerConfig {
-                recycling_method: RecyclingMethod::Fast,
-            },
-        );
+        let manager_config = ManagerConfig {
+            recycling_method: RecyclingMethod::Clean,
+        };
+        let manager = if config.get_ssl_mode() == SslMode::Disable {
+            Manager::from_config(config, NoTls, manager_config)
+        } else {
+            let connector = native_tls::TlsConnector::builder()
+                .build()
+                .map_err(|e| Error::ConnectionFailed(format!("TLS setup: {e}")))?;
+            Manager::from_config(
+                config,
+                postgres_native_tls::MakeTlsConnector::new(connector),
+                manager_config,
+            )
+        };
         let pool = Pool::builder(manager)
             .max_size(MAX_POOL_SIZE)
             .build()
@@ -88,6 +108,21 @@ impl PgPools {
             }
         }
     }
+}
+
+/// A pool error with its causes, on one line.
+fn connection_error(e: &deadpool_postgres::PoolError) -> String {
+    let mut text = e.to_string();
+    let mut source = StdError::source(e);
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.contains(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    text
 }
 
 fn query_failed(e: tokio_postgres::Error) -> Error {
@@ -449,7 +484,9 @@ impl HostConnection for InstanceState {
         };
         let client = match pool.get().await {
             Ok(c) => c,
-            Err(e) => return Ok(Err(Error::ConnectionFailed(format!("{e}")))),
+            // Spin reports the whole chain (`{e:?}`): e.g. "error performing TLS handshake:
+            // ... certificate verify failed".
+            Err(e) => return Ok(Err(Error::ConnectionFailed(connection_error(&e)))),
         };
         Ok(Ok(self.table.push(PgConnection {
             client: Some(client),
@@ -489,6 +526,15 @@ impl HostConnection for InstanceState {
                 data_type: data_type(c.type_()),
             })
             .collect();
+        if rows.is_empty() && self.app.strict_empty_queries {
+            eprintln!(
+                "[{}] shopnow-testhost: strict: a PostgreSQL query matched no rows; on Spin 4.0.0-4.0.2 this call never returns (spinframework/spin#3671): {statement}",
+                self.component.id
+            );
+            return Err(wasmtime::Error::msg(
+                "strict mode: PostgreSQL query returned no rows (Spin 4.0.2 would hang here)",
+            ));
+        }
         let mut out = Vec::with_capacity(rows.len());
         for row in &rows {
             let mut values = Vec::with_capacity(row.len());

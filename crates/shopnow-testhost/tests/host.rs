@@ -394,7 +394,7 @@ mod postgres {
             assert!(row[i].contains(want), "column {i}: {} vs {want}", row[i]);
         }
         let db = app.database_url("pg_database_url").unwrap();
-        let db_name = db.rsplit('/').next().unwrap();
+        let db_name = db.split('?').next().unwrap().rsplit('/').next().unwrap();
         assert!(row[19].contains(db_name), "{} vs {db_name}", row[19]);
         let columns = body["columns"].to_string();
         for t in [
@@ -407,6 +407,77 @@ mod postgres {
         ] {
             assert!(columns.contains(t), "{columns} lacks {t}");
         }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn strict_mode_fails_a_query_that_matches_no_rows() {
+        // The test kit turns strict mode on: on Spin 4.0.0-4.0.2 this call would never return.
+        let Some(app) = probe(Backend::Postgres).await else {
+            return;
+        };
+        let (status, _) = post_text(&app, "/probe/pg", "SELECT 1 WHERE false").await;
+        assert_eq!(status, 500, "a zero-row query must trap under strict mode");
+        let (status, body) = post_text(&app, "/probe/pg", "SELECT 1 AS one").await;
+        assert_eq!(status, 200, "{body}");
+    }
+
+    /// The admin URL with every `sslmode` dropped and `mode` set (None: the default, prefer).
+    fn with_sslmode(url: &str, mode: Option<&str>) -> String {
+        let (base, query) = url.split_once('?').unwrap_or((url, ""));
+        let mut params: Vec<&str> = query
+            .split('&')
+            .filter(|p| !p.is_empty() && !p.starts_with("sslmode="))
+            .collect();
+        let setting = mode.map(|m| format!("sslmode={m}"));
+        if let Some(s) = &setting {
+            params.push(s);
+        }
+        if params.is_empty() {
+            base.to_owned()
+        } else {
+            format!("{base}?{}", params.join("&"))
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn pg_tls_refuses_an_unverifiable_certificate_as_spin_does() {
+        let Some(app) = probe(Backend::Postgres).await else {
+            return;
+        };
+        let db = app.database_url("pg_database_url").unwrap();
+        let (admin, conn) = tokio_postgres::connect(&db, tokio_postgres::NoTls)
+            .await
+            .unwrap();
+        tokio::spawn(conn);
+        let ssl: String = admin.query_one("SHOW ssl", &[]).await.unwrap().get(0);
+        if ssl != "on" {
+            shopnow_testkit::record_skip("the PostgreSQL server has TLS off: nothing to refuse");
+            return;
+        }
+        // This machine's server presents a self-signed certificate issued to its host name.
+        for mode in [None, Some("prefer"), Some("require")] {
+            let opts =
+                SpawnOptions::default().variable("pg_database_url", &with_sslmode(&db, mode));
+            let Some(tls) = probe_with(Backend::Postgres, opts).await else {
+                return;
+            };
+            let (status, body) = post_text(&tls, "/probe/pg", "SELECT 1 AS one").await;
+            assert_eq!(status, 502, "sslmode {mode:?}: {body}");
+            assert!(body.contains("ConnectionFailed"), "{body}");
+            assert!(
+                body.contains("certificate verify failed"),
+                "sslmode {mode:?}: {body}"
+            );
+        }
+        // Spin's client does not know libpq's verify modes: the address does not parse.
+        let opts = SpawnOptions::default()
+            .variable("pg_database_url", &with_sslmode(&db, Some("verify-full")));
+        let Some(tls) = probe_with(Backend::Postgres, opts).await else {
+            return;
+        };
+        let (status, body) = post_text(&tls, "/probe/pg", "SELECT 1 AS one").await;
+        assert_eq!(status, 502, "{body}");
+        assert!(body.contains("ConnectionFailed"), "{body}");
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -427,7 +498,14 @@ mod postgres {
             return;
         };
         let db_url = app.database_url("pg_database_url").unwrap();
-        let db_name = db_url.rsplit('/').next().unwrap().to_owned();
+        let db_name = db_url
+            .split('?')
+            .next()
+            .unwrap()
+            .rsplit('/')
+            .next()
+            .unwrap()
+            .to_owned();
         let admin_url = std::env::var(shopnow_testkit::DATABASE_URL_ENV).unwrap();
         let (admin, conn) = tokio_postgres::connect(&admin_url, tokio_postgres::NoTls)
             .await
