@@ -22,41 +22,15 @@ use shopnow_testkit::TestApp;
 /// A password that meets identity's policy.
 pub const PASSWORD: &str = "violet-kettle-79-orbit";
 
-/// Runs a test on both backends with custom spawn options (the testkit's `api_test!` uses the
-/// defaults).
+/// Runs a test on every host and backend with custom spawn options (the testkit's `api_test!`
+/// with `with`).
 #[allow(
     unused_macros,
     reason = "the identity suite runs every test with the default options"
 )]
 macro_rules! api_test_with {
     ($options:expr, async fn $name:ident($app:ident) $body:block) => {
-        mod $name {
-            #[allow(unused_imports)]
-            use super::*;
-
-            #[::tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn embedded() {
-                let $app = ::shopnow_testkit::TestApp::spawn_with(
-                    ::shopnow_testkit::Backend::Embedded,
-                    $options,
-                )
-                .await;
-                $body
-            }
-
-            #[::tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                if !::shopnow_testkit::backend_available(::shopnow_testkit::Backend::Postgres) {
-                    return;
-                }
-                let $app = ::shopnow_testkit::TestApp::spawn_with(
-                    ::shopnow_testkit::Backend::Postgres,
-                    $options,
-                )
-                .await;
-                $body
-            }
-        }
+        ::shopnow_testkit::api_test!(with $options, async fn $name($app) $body);
     };
 }
 

@@ -11,6 +11,15 @@
 //!   the test is skipped (a line on stderr), or fails when `CI` is set. Redis data is shared by
 //!   all tests; keep them apart with random ids.
 //!
+//!
+//! Hosts ([`Host`]): the repository's test host (in process, fast, and it can report what Spin
+//! hides), or real Spin (`spin up` as a child process, see [`spin_binary`]): the same fresh state
+//! and variables, so one test body runs on both. Where the two disagree, Spin is right.
+//!
+//! A variant that cannot run here (no PostgreSQL/Redis configured, no Spin binary) prints a
+//! `skipped:` line and appends it to the file named by `SHOPNOW_TEST_SKIPS`, so `scripts/test`
+//! counts it as skipped rather than passed.
+//!
 //! Setup failures panic with a message saying what to do: this crate is for tests only.
 
 #![allow(
@@ -28,6 +37,9 @@ use std::path::{Path, PathBuf};
 use shopnow_testhost::manifest::Manifest;
 use shopnow_testhost::{HostConfig, RunningHost};
 
+mod spin;
+pub use spin::{SPIN_BIN_ENV, spin_binary};
+
 /// Environment variable with an admin URL of the PostgreSQL server for the Postgres backend.
 pub const DATABASE_URL_ENV: &str = "SHOPNOW_TEST_DATABASE_URL";
 /// Environment variable with the Redis URL for the Postgres backend.
@@ -40,6 +52,49 @@ pub enum Backend {
     Embedded,
     /// PostgreSQL for SQL (fresh database per `*_database_url` variable) and Redis for key-value.
     Postgres,
+}
+
+/// What serves the application.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Host {
+    /// `shopnow-testhost`, in this process.
+    TestHost,
+    /// Real Spin: `spin up` from [`spin_binary`].
+    Spin,
+}
+
+/// Environment variable naming a file that collects one line per skipped test variant.
+pub const SKIPS_ENV: &str = "SHOPNOW_TEST_SKIPS";
+
+/// Reports the current test as skipped: a line on stderr, and one in `SHOPNOW_TEST_SKIPS`'s file.
+pub fn record_skip(reason: &str) {
+    use std::io::Write as _;
+    let test = std::thread::current().name().unwrap_or("test").to_owned();
+    eprintln!("skipped: {test}: {reason}");
+    if let Some(path) = std::env::var_os(SKIPS_ENV) {
+        let line = format!("{test}: {reason}\n");
+        if let Ok(mut f) = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+        {
+            // One write per line: appends from parallel test binaries do not interleave.
+            let _ = f.write_all(line.as_bytes());
+        }
+    }
+}
+
+/// Whether `host` can run here. The test host always can. Spin needs [`spin_binary`]; without one
+/// the test is recorded as skipped (also under `CI`: the machine has no Spin to prove anything
+/// on), with one it must run.
+pub fn host_available(host: Host) -> bool {
+    if host == Host::TestHost || spin_binary().is_some() {
+        return true;
+    }
+    record_skip(&format!(
+        "no Spin binary (set {SPIN_BIN_ENV} or put it at ../shared/bin/spin) for the real-Spin variant"
+    ));
+    false
 }
 
 /// Options for [`TestApp::spawn_with`].
@@ -65,9 +120,16 @@ impl SpawnOptions {
     }
 }
 
+/// The process or task serving a [`TestApp`].
+enum Running {
+    TestHost(RunningHost),
+    Spin(spin::SpinProcess),
+}
+
 /// A running application with fresh state, and an HTTP client for it.
 pub struct TestApp {
-    host: Option<RunningHost>,
+    host: Option<Running>,
+    kind: Host,
     addr: SocketAddr,
     client: reqwest::Client,
     databases: HashMap<String, String>,
@@ -114,10 +176,9 @@ pub fn backend_available(backend: Backend) -> bool {
             "PostgreSQL/Redis tests require {DATABASE_URL_ENV} (e.g. postgres://postgres@127.0.0.1:5432/postgres) and {REDIS_URL_ENV} (e.g. redis://127.0.0.1:6379); CI is set, so they may not be skipped"
         );
     }
-    let test = std::thread::current().name().unwrap_or("test").to_owned();
-    eprintln!(
-        "skipped: {test}: set {DATABASE_URL_ENV} and {REDIS_URL_ENV} to run the PostgreSQL/Redis variant"
-    );
+    record_skip(&format!(
+        "set {DATABASE_URL_ENV} and {REDIS_URL_ENV} to run the PostgreSQL/Redis variant"
+    ));
     false
 }
 
@@ -203,11 +264,20 @@ impl TestApp {
         Self::spawn_with(backend, SpawnOptions::default()).await
     }
 
-    /// Starts an application with options.
+    /// Starts an application with options under the test host.
     ///
     /// # Panics
     /// As [`TestApp::spawn`].
     pub async fn spawn_with(backend: Backend, opts: SpawnOptions) -> TestApp {
+        Self::spawn_on(Host::TestHost, backend, opts).await
+    }
+
+    /// Starts an application with options under `host`.
+    ///
+    /// # Panics
+    /// As [`TestApp::spawn`]; for [`Host::Spin`] also when there is no Spin binary or `spin up`
+    /// does not come up (the message has its output).
+    pub async fn spawn_on(host: Host, backend: Backend, opts: SpawnOptions) -> TestApp {
         let root = repo_root();
         let manifest_path = match &opts.manifest {
             Some(p) if p.is_absolute() => p.clone(),
@@ -281,7 +351,12 @@ impl TestApp {
                 None => writeln!(
                     runtime,
                     "[key_value_store.{label}]\ntype = \"spin\"\npath = {}\n",
-                    toml_str(&format!("kv-{label}.db"))
+                    toml_str(
+                        &state
+                            .path()
+                            .join(format!("kv-{label}.db"))
+                            .to_string_lossy()
+                    )
                 ),
             };
         }
@@ -289,33 +364,67 @@ impl TestApp {
             let _ = writeln!(
                 runtime,
                 "[sqlite_database.{label}]\ntype = \"spin\"\npath = {}\n",
-                toml_str(&format!("sqlite-{label}.db"))
+                toml_str(
+                    &state
+                        .path()
+                        .join(format!("sqlite-{label}.db"))
+                        .to_string_lossy()
+                )
             );
         }
         let runtime_path = state.path().join("runtime-config.toml");
         std::fs::write(&runtime_path, runtime).expect("cannot write the runtime config");
 
-        let mut config = HostConfig::new(&manifest_path);
-        config.listen = SocketAddr::from(([127, 0, 0, 1], 0));
-        config.runtime_config = Some(runtime_path);
-        config.state_dir = state.path().join(".spin");
-        config.variables = variables;
-        let host = match shopnow_testhost::start(config).await {
-            Ok(h) => h,
+        let state_dir = state.path().join(".spin");
+        let running = match host {
+            Host::TestHost => {
+                let mut config = HostConfig::new(&manifest_path);
+                config.listen = SocketAddr::from(([127, 0, 0, 1], 0));
+                config.runtime_config = Some(runtime_path);
+                config.state_dir = state_dir;
+                config.variables = variables;
+                // API suites prove no code path issues a zero-row query (Spin 4.0.2 hangs on one).
+                config.strict_empty_queries = true;
+                shopnow_testhost::start(config)
+                    .await
+                    .map(Running::TestHost)
+                    .map_err(|e| format!("the test host did not start: {e:#}"))
+            }
+            Host::Spin => {
+                let bin = spin_binary().expect("no Spin binary: check host_available(Host::Spin)");
+                std::fs::create_dir_all(&state_dir).expect("cannot create the state directory");
+                spin::SpinProcess::start(spin::SpinLaunch {
+                    bin: &bin,
+                    manifest: &manifest_path,
+                    runtime_config: &runtime_path,
+                    state_dir: &state_dir,
+                    variables: &variables,
+                })
+                .await
+                .map(Running::Spin)
+            }
+        };
+        let running = match running {
+            Ok(r) => r,
             Err(e) => {
                 if let Some(c) = cleanup.take() {
                     drop_databases(c);
                 }
-                panic!("the test host did not start: {e:#}");
+                panic!("{e}");
             }
+        };
+        let addr = match &running {
+            Running::TestHost(h) => h.addr(),
+            Running::Spin(s) => s.addr(),
         };
         let client = reqwest::Client::builder()
             .no_proxy()
             .build()
             .expect("cannot build the HTTP client");
         TestApp {
-            addr: host.addr(),
-            host: Some(host),
+            addr,
+            host: Some(running),
+            kind: host,
             client,
             databases,
             cleanup,
@@ -368,10 +477,27 @@ impl TestApp {
         self.databases.get(variable).cloned()
     }
 
-    /// Stops the host and waits for in-flight requests (dropping a `TestApp` also stops it).
+    /// Which host serves this application.
+    pub fn host(&self) -> Host {
+        self.kind
+    }
+
+    /// What Spin has printed so far (its own log and the components' output); empty under the
+    /// test host, which prints to this process's stderr.
+    pub fn spin_output(&self) -> String {
+        match &self.host {
+            Some(Running::Spin(s)) => s.output(),
+            _ => String::new(),
+        }
+    }
+
+    /// Stops the host and waits for in-flight requests (dropping a `TestApp` also stops it;
+    /// Spin is killed).
     pub async fn shutdown(mut self) {
-        if let Some(host) = self.host.take() {
-            host.shutdown().await;
+        match self.host.take() {
+            Some(Running::TestHost(host)) => host.shutdown().await,
+            Some(Running::Spin(process)) => drop(process),
+            None => {}
         }
     }
 }
@@ -477,7 +603,20 @@ pub async fn assert_problem(
     body
 }
 
-/// Defines one API test run on every backend:
+/// Starts the variant `(host, backend)` of a test, or records it as skipped and returns `None`
+/// when that host or backend is not available here (see [`host_available`] and
+/// [`backend_available`]).
+///
+/// # Panics
+/// As [`TestApp::spawn_on`].
+pub async fn spawn_variant(host: Host, backend: Backend, opts: SpawnOptions) -> Option<TestApp> {
+    if !host_available(host) || !backend_available(backend) {
+        return None;
+    }
+    Some(TestApp::spawn_on(host, backend, opts).await)
+}
+
+/// Defines one API test run on every host and backend:
 ///
 /// ```ignore
 /// shopnow_testkit::api_test!(async fn register_returns_created(app) {
@@ -486,33 +625,27 @@ pub async fn assert_problem(
 /// });
 /// ```
 ///
-/// expands to `mod register_returns_created { embedded, postgres }` tokio tests (multi-thread,
-/// 2 workers), each with `app: TestApp` spawned on that backend (`app` is `mut`). The postgres
-/// variant is skipped (or fails under `CI`) as [`backend_available`] says. The
-/// `embedded_only async fn ...` form defines only the embedded test.
+/// expands to `mod register_returns_created { embedded, postgres, spin_embedded, spin_postgres }`
+/// tokio tests (multi-thread, 2 workers), each with `app: TestApp` spawned on that host and
+/// backend (`app` is `mut`): the test host on embedded stores and on PostgreSQL + Redis, and real
+/// Spin on both. A variant that can't run here is skipped as [`spawn_variant`] says.
+/// `api_test!(with OPTIONS, async fn ...)` spawns with those [`SpawnOptions`]. The
+/// `embedded_only async fn ...` form defines only the test host's embedded test, for what only
+/// the test host can show.
 #[macro_export]
 macro_rules! api_test {
     (async fn $name:ident($app:ident) $body:block) => {
+        $crate::api_test!(with $crate::SpawnOptions::default(), async fn $name($app) $body);
+    };
+    (with $options:expr, async fn $name:ident($app:ident) $body:block) => {
         mod $name {
             #[allow(unused_imports)]
             use super::*;
 
-            #[::tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn embedded() {
-                #[allow(unused_mut)]
-                let mut $app = $crate::TestApp::spawn($crate::Backend::Embedded).await;
-                $body
-            }
-
-            #[::tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                if !$crate::backend_available($crate::Backend::Postgres) {
-                    return;
-                }
-                #[allow(unused_mut)]
-                let mut $app = $crate::TestApp::spawn($crate::Backend::Postgres).await;
-                $body
-            }
+            $crate::api_test!(@variant embedded, TestHost, Embedded, $options, $app, $body);
+            $crate::api_test!(@variant postgres, TestHost, Postgres, $options, $app, $body);
+            $crate::api_test!(@variant spin_embedded, Spin, Embedded, $options, $app, $body);
+            $crate::api_test!(@variant spin_postgres, Spin, Postgres, $options, $app, $body);
         }
     };
     (embedded_only async fn $name:ident($app:ident) $body:block) => {
@@ -520,12 +653,23 @@ macro_rules! api_test {
             #[allow(unused_imports)]
             use super::*;
 
-            #[::tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn embedded() {
-                #[allow(unused_mut)]
-                let mut $app = $crate::TestApp::spawn($crate::Backend::Embedded).await;
-                $body
-            }
+            $crate::api_test!(@variant embedded, TestHost, Embedded, $crate::SpawnOptions::default(), $app, $body);
+        }
+    };
+    (@variant $variant:ident, $host:ident, $backend:ident, $options:expr, $app:ident, $body:block) => {
+        #[::tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn $variant() {
+            #[allow(unused_mut)]
+            let Some(mut $app) = $crate::spawn_variant(
+                $crate::Host::$host,
+                $crate::Backend::$backend,
+                $options,
+            )
+            .await
+            else {
+                return;
+            };
+            $body
         }
     };
 }
