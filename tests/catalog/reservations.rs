@@ -95,6 +95,18 @@ catalog_test!(async fn release_gives_units_back_and_is_idempotent(app) {
     assert_problem(commit(&app, &order).await, 409, "conflict").await;
 });
 
+catalog_test!(async fn a_reserve_arriving_after_its_release_holds_nothing(app) {
+    // The orders service gave up on a slow reserve and compensated before the catalog got it.
+    let (a, cat) = setup(&app).await;
+    let lamp = product(&app, &a.seller, &cat, "Lamp", 100, 1).await;
+    let id = lamp["id"].as_str().unwrap();
+    let order = order_id();
+    assert_eq!(release(&app, &order).await.status(), 204);
+    assert_problem(reserve(&app, &order, &[(id, 1)]).await, 409, "conflict").await;
+    assert_eq!(stock_of(&app, id, &a.seller).await, json!({"on_hand": 1, "reserved": 0, "available": 1}));
+    assert_eq!(reserve(&app, &order_id(), &[(id, 1)]).await.status(), 201);
+});
+
 catalog_test!(async fn fifty_concurrent_reservations_never_oversell_ten_units(app) {
     let (a, cat) = setup(&app).await;
     let lamp = product(&app, &a.seller, &cat, "Lamp", 100, 10).await;

@@ -157,11 +157,20 @@ pub trait OrderRepository {
         outcome: &str,
     ) -> Result<(), RepoError>;
 
-    /// Forgets an in-flight key, so a retry runs again (after a failure worth retrying).
+    /// Unlocks an in-flight key after a failure worth retrying, noting `attempted`, the order id
+    /// the failed attempt used: the retry resumes from that order if it was recorded, and
+    /// otherwise first gives back any hold the catalog made for it (its reserve may have
+    /// succeeded after the call timed out). The key keeps its fingerprint, so a retry must send
+    /// the same body.
     ///
     /// # Errors
     /// [`RepoError`] on storage failure.
-    fn release_key(&self, user_id: &str, key: &IdempotencyKey) -> Result<(), RepoError>;
+    fn release_key(
+        &self,
+        user_id: &str,
+        key: &IdempotencyKey,
+        attempted: &OrderId,
+    ) -> Result<(), RepoError>;
 
     /// Forgets every in-flight key that recorded `order_id` (the sweep resolved that order).
     ///

@@ -176,11 +176,17 @@ impl OrderRepository for MemoryOrders {
         Ok(())
     }
 
-    fn release_key(&self, user_id: &str, key: &IdempotencyKey) -> Result<(), RepoError> {
+    fn release_key(
+        &self,
+        user_id: &str,
+        key: &IdempotencyKey,
+        attempted: &OrderId,
+    ) -> Result<(), RepoError> {
         let mut keys = self.keys.borrow_mut();
         let id = (user_id.to_owned(), key.as_str().to_owned());
-        if keys.get(&id).is_some_and(|r| r.outcome.is_none()) {
-            keys.remove(&id);
+        if let Some(row) = keys.get_mut(&id).filter(|r| r.outcome.is_none()) {
+            row.locked_until_ms = 0;
+            row.order_id = Some(attempted.clone());
         }
         Ok(())
     }
@@ -410,6 +416,7 @@ pub(crate) struct FakeCatalog {
     lookups_fail: Cell<bool>,
     reserve_fails_after_holding: Cell<bool>,
     commit_fails_after_committing: Cell<bool>,
+    release_fails: Cell<bool>,
     reserve_calls: Cell<u32>,
 }
 
@@ -463,6 +470,11 @@ impl FakeCatalog {
 
     pub(crate) fn fail_reserve_after_holding(&self) {
         self.reserve_fails_after_holding.set(true);
+    }
+
+    /// Makes the next release fail (timed out before the catalog acted), holding on.
+    pub(crate) fn fail_next_release(&self) {
+        self.release_fails.set(true);
     }
 
     pub(crate) fn fail_commit_after_committing(&self) {
@@ -579,6 +591,9 @@ impl CatalogClient for FakeCatalog {
 
     fn release(&self, _budget: &Budget, order_id: &OrderId) -> Result<(), CatalogError> {
         self.down()?;
+        if self.release_fails.replace(false) {
+            return Err(CatalogError::Unavailable("deadline exceeded".into()));
+        }
         let items = match self.reservations.borrow().get(order_id.as_str()) {
             Some((state, items)) if state == "held" => items.clone(),
             Some((state, _)) if state == "committed" => return Err(CatalogError::Committed),

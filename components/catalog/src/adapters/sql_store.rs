@@ -405,6 +405,27 @@ fn reservation_state(
         .transpose()
 }
 
+/// Releasing an order id the catalog has no reservation for leaves a `released` reservation
+/// without lines behind, so a reserve for it still on its way (its caller gave up waiting and
+/// compensated) finds the order settled and holds nothing, instead of holding units until the
+/// TTL that no checkout will buy. `None` when that marker was written; the reservation's state
+/// when a concurrent reserve made one first (PostgreSQL waits for it to commit), to settle now.
+fn released_in_advance(
+    tx: &dyn Database,
+    order_id: &OrderId,
+    now_ms: i64,
+) -> Result<Option<(ReservationState, i64)>, DbError> {
+    let marked = tx.query(
+        "INSERT INTO reservations (order_id, state, created_at, expires_at, updated_at) \
+         VALUES ($1, 'released', $2, $2, $2) ON CONFLICT (order_id) DO NOTHING RETURNING order_id",
+        &[text(order_id.as_str()), int(now_ms)],
+    )?;
+    if marked.is_empty() {
+        return reservation_state(tx, order_id);
+    }
+    Ok(None)
+}
+
 fn settle(
     db: &dyn Database,
     order_id: &OrderId,
@@ -412,7 +433,11 @@ fn settle(
     how: Settle,
 ) -> Result<Transition, DbError> {
     transaction(db, |tx| {
-        let Some((mut state, expires_at)) = reservation_state(tx, order_id)? else {
+        let found = match reservation_state(tx, order_id)? {
+            None if matches!(how, Settle::Release) => released_in_advance(tx, order_id, now_ms)?,
+            found => found,
+        };
+        let Some((mut state, expires_at)) = found else {
             return Ok(None);
         };
         // A lapsed hold first gives its units back (in this transaction, which commits whatever

@@ -425,12 +425,17 @@ impl OrderRepository for SqlOrderRepository<'_> {
         })
     }
 
-    fn release_key(&self, user_id: &str, key: &IdempotencyKey) -> Result<(), RepoError> {
+    fn release_key(
+        &self,
+        user_id: &str,
+        key: &IdempotencyKey,
+        attempted: &OrderId,
+    ) -> Result<(), RepoError> {
         self.write(|db| {
             db.execute(
-                "DELETE FROM idempotency_keys \
+                "UPDATE idempotency_keys SET locked_until = 0, order_id = $3 \
                  WHERE user_id = $1 AND idem_key = $2 AND outcome IS NULL",
-                &[text(user_id), text(key.as_str())],
+                &[text(user_id), text(key.as_str()), text(attempted.as_str())],
             )?;
             Ok(())
         })

@@ -1,6 +1,7 @@
 //! Release an order's reservation (internal): held units become available again. Idempotent:
 //! releasing a released, lapsed or unknown reservation succeeds, so a saga can always
-//! compensate, even for a reservation that was never made.
+//! compensate, even for a reservation that was never made. An unknown order id is remembered as
+//! released, so a reserve for it that arrives later (the caller timed out on it) holds nothing.
 
 use crate::CatalogError;
 use crate::domain::OrderId;

@@ -91,20 +91,36 @@ pub fn place_order(ports: &Ports<'_>, checkout: Checkout) -> Result<Placed, Orde
         }
         KeyClaimOutcome::Claimed {
             previous_order: Some(previous),
-        } => {
-            if let Some(outcome) = resume(ports, &previous)? {
+        } => match resume(ports, &previous)? {
+            Resume::Answer(outcome) => {
                 finish(ports, &checkout, &outcome);
                 return Ok(Placed {
                     outcome,
                     replayed: true,
                 });
             }
-        }
+            Resume::Afresh => {}
+            Resume::Unrecorded => {
+                // The attempt failed before recording its order, maybe with its reserve still
+                // landing in the catalog: give that hold back before reserving again, or this
+                // buyer's own ghost hold could make the retry out of stock.
+                let budget = Budget::starting_now(ports.clock, ports.deadlines.compensation_ms);
+                if let Err(e) = ports.catalog.release(&budget, &previous) {
+                    unlock(ports, &checkout, &previous);
+                    return Err(OrdersError::DependencyUnavailable {
+                        dependency: "catalog",
+                        cause: format!("releasing the previous attempt's hold: {e}"),
+                    });
+                }
+            }
+        },
         KeyClaimOutcome::Claimed {
             previous_order: None,
         } => {}
     }
-    match run(ports, &checkout) {
+    let order_id = OrderId::parse(&ports.ids.new_id()?)
+        .map_err(|_| OrdersError::Internal("minted order id is not a UUID".into()))?;
+    match run(ports, &checkout, &order_id) {
         Ok(Ran {
             outcome,
             key_completed,
@@ -118,39 +134,57 @@ pub fn place_order(ports: &Ports<'_>, checkout: Checkout) -> Result<Placed, Orde
             })
         }
         Err(err) => {
-            if let Err(e) = ports.orders.release_key(&checkout.buyer_id, &checkout.key) {
-                // The claim lapses after LOCK_MS; retries get 409 until then.
-                log(
-                    ports,
-                    "warn",
-                    "idempotency.release_failed",
-                    &[("error", &e.to_string())],
-                );
-            }
+            unlock(ports, &checkout, &order_id);
             Err(err)
         }
     }
 }
 
-/// What to answer when a crashed request with this key had recorded `order_id`: the order's
-/// outcome if it got that far, `KeyInUse` while the sweep has yet to resolve it, or `None` to
-/// run the checkout afresh (it failed and was compensated).
-fn resume(ports: &Ports<'_>, order_id: &OrderId) -> Result<Option<CheckoutOutcome>, OrdersError> {
+/// Unlocks the key for a retry, noting the order id this attempt used (see
+/// [`OrderRepository::release_key`](crate::ports::OrderRepository::release_key)). A failure is
+/// logged: the claim lapses after `LOCK_MS`, and retries get 409 until then.
+fn unlock(ports: &Ports<'_>, checkout: &Checkout, attempted: &OrderId) {
+    if let Err(e) = ports
+        .orders
+        .release_key(&checkout.buyer_id, &checkout.key, attempted)
+    {
+        log(
+            ports,
+            "warn",
+            "idempotency.release_failed",
+            &[("order.id", attempted.as_str()), ("error", &e.to_string())],
+        );
+    }
+}
+
+/// How a retry goes on from the order id an earlier attempt with its key used.
+enum Resume {
+    /// That attempt got far enough to have an answer: replay it.
+    Answer(CheckoutOutcome),
+    /// Its order failed and was compensated: run the checkout afresh.
+    Afresh,
+    /// It never recorded its order: release any hold made for it, then run afresh.
+    Unrecorded,
+}
+
+/// What to do when an earlier request with this key used `order_id`: the order's outcome if it
+/// got that far, `KeyInUse` while the sweep has yet to resolve it, else run afresh.
+fn resume(ports: &Ports<'_>, order_id: &OrderId) -> Result<Resume, OrdersError> {
     let Some(order) = ports.orders.find(order_id)? else {
-        return Ok(None);
+        return Ok(Resume::Unrecorded);
     };
     Ok(match order.status {
         OrderStatus::Pending => return Err(OrdersError::KeyInUse),
         OrderStatus::Confirmed
         | OrderStatus::PartiallyShipped
         | OrderStatus::Shipped
-        | OrderStatus::Cancelled => Some(CheckoutOutcome::Created {
+        | OrderStatus::Cancelled => Resume::Answer(CheckoutOutcome::Created {
             order: Box::new(OrderView::from(&order)),
         }),
-        OrderStatus::PaymentFailed => Some(CheckoutOutcome::PaymentDeclined {
+        OrderStatus::PaymentFailed => Resume::Answer(CheckoutOutcome::PaymentDeclined {
             order_id: order.id.to_string(),
         }),
-        OrderStatus::Failed => None,
+        OrderStatus::Failed => Resume::Afresh,
     })
 }
 
@@ -270,8 +304,9 @@ impl From<CheckoutOutcome> for Ran {
     }
 }
 
-/// The saga proper, after the key is claimed.
-fn run(ports: &Ports<'_>, checkout: &Checkout) -> Result<Ran, OrdersError> {
+/// The saga proper for the new order `order_id`, after the key is claimed.
+fn run(ports: &Ports<'_>, checkout: &Checkout, order_id: &OrderId) -> Result<Ran, OrdersError> {
+    let order_id = order_id.clone();
     let (items, from_cart) = match &checkout.items {
         Some(items) => (items.clone(), false),
         None => {
@@ -291,8 +326,6 @@ fn run(ports: &Ports<'_>, checkout: &Checkout) -> Result<Ran, OrdersError> {
             (items, true)
         }
     };
-    let order_id = OrderId::parse(&ports.ids.new_id()?)
-        .map_err(|_| OrdersError::Internal("minted order id is not a UUID".into()))?;
     let budget = Budget::starting_now(ports.clock, ports.deadlines.checkout_ms);
 
     // 1. Reserve: all or nothing, priced by the catalog.
@@ -591,8 +624,15 @@ mod tests {
                 Some("voided"),
                 "{token}"
             );
-            // The key is free again: a retry runs the checkout anew.
-            assert!(h.orders.key_state("buyer", "k1").is_none());
+            // The key is unlocked: a retry runs the checkout anew (a new order; the failed one
+            // stays failed), rather than waiting for the lock or replaying the failure.
+            let again =
+                place_order(&h.ports(), checkout("k1", Some(vec![(1, 2)]), token)).unwrap_err();
+            assert!(
+                matches!(again, OrdersError::DependencyUnavailable { .. }),
+                "{token}: {again:?}"
+            );
+            assert_eq!(h.orders.all().len(), 2, "{token}");
         }
     }
 
@@ -612,6 +652,54 @@ mod tests {
         assert_eq!(h.catalog.available(1), 5);
         assert!(h.orders.all().is_empty());
         assert_eq!(h.payments.authorize_calls(), 0);
+    }
+
+    #[test]
+    fn a_retry_gives_back_its_own_stranded_hold_before_reserving_again() {
+        // The reserve held the last units but timed out, and so did the compensating release:
+        // without giving that hold back first, the buyer's retry would be out of stock.
+        let h = harness();
+        h.catalog.fail_reserve_after_holding();
+        h.catalog.fail_next_release();
+        let c = checkout("k1", Some(vec![(1, 5)]), "tok_ok");
+        let err = place_order(&h.ports(), c.clone()).unwrap_err();
+        assert!(matches!(err, OrdersError::DependencyUnavailable { .. }));
+        assert_eq!(h.catalog.available(1), 0, "the stranded hold");
+        assert_eq!(h.orders.key_state("buyer", "k1"), Some("in_flight"));
+        let placed = place_order(&h.ports(), c).unwrap();
+        assert_eq!(h.orders.key_state("buyer", "k1"), Some("completed"));
+        let CheckoutOutcome::Created { order } = placed.outcome else {
+            panic!("expected created, got {:?}", placed.outcome)
+        };
+        assert_eq!(order.status, "confirmed");
+        assert_eq!(h.catalog.available(1), 0, "five sold, none held");
+        assert_eq!(h.catalog.reserve_calls(), 2);
+        assert_eq!(h.orders.all().len(), 1);
+    }
+
+    #[test]
+    fn a_retry_whose_stranded_hold_cannot_be_released_yet_answers_unavailable() {
+        let h = harness();
+        h.catalog.fail_reserve_after_holding();
+        h.catalog.fail_next_release();
+        let c = checkout("k1", Some(vec![(1, 5)]), "tok_ok");
+        place_order(&h.ports(), c.clone()).unwrap_err();
+        h.catalog.fail_next_release();
+        let err = place_order(&h.ports(), c.clone()).unwrap_err();
+        assert!(matches!(
+            err,
+            OrdersError::DependencyUnavailable {
+                dependency: "catalog",
+                ..
+            }
+        ));
+        assert_eq!(
+            h.catalog.reserve_calls(),
+            1,
+            "no second hold while the first may stand"
+        );
+        let placed = place_order(&h.ports(), c).unwrap();
+        assert!(matches!(placed.outcome, CheckoutOutcome::Created { .. }));
     }
 
     #[test]
