@@ -17,6 +17,9 @@
 #                                   to measure it with the same commands)
 #   COST_SEARCH=1                   0: the cost step measures the product read only
 #   CHECKOUTS=200                   checkouts of the checkout-steps step (at 5 req/s)
+#   SERVER=testhost                 spin: run the application on real Spin (SPIN_BIN, default
+#                                   ../shared/bin/spin) instead of the test host, with the same
+#                                   options, for side-by-side figures
 #
 # Host, PostgreSQL 15, Redis and the generator all run on this one 2-core machine over loopback:
 # unless a step says otherwise nothing is pinned, so every figure is "the whole stack on 2 cores".
@@ -33,6 +36,11 @@ mkdir -p "$out"
 port=${PORT:-3300}
 addr=127.0.0.1:$port
 pg=postgres://postgres@127.0.0.1:5432
+# Loopback to a packaged PostgreSQL with a self-signed certificate: TLS off (README, "TLS to
+# PostgreSQL"); appended to each service's database URL.
+sslmode='?sslmode=disable'
+server=${SERVER:-testhost}
+spin_bin=${SPIN_BIN:-../shared/bin/spin}
 users=${USERS:-1000}
 products=${PRODUCTS:-10000}
 work="$(mktemp -d)"
@@ -73,11 +81,13 @@ start_host() {
   local config=runtime-config.toml
   if [ "$backend" = pg ]; then
     config=runtime-config.redis.toml
-    env+=(SPIN_VARIABLE_IDENTITY_DATABASE_URL="$pg/shopnow_bench_identity"
-      SPIN_VARIABLE_CATALOG_DATABASE_URL="$pg/shopnow_bench_catalog"
-      SPIN_VARIABLE_ORDERS_DATABASE_URL="$pg/shopnow_bench_orders")
+    env+=(SPIN_VARIABLE_IDENTITY_DATABASE_URL="$pg/shopnow_bench_identity$sslmode"
+      SPIN_VARIABLE_CATALOG_DATABASE_URL="$pg/shopnow_bench_catalog$sslmode"
+      SPIN_VARIABLE_ORDERS_DATABASE_URL="$pg/shopnow_bench_orders$sslmode")
   fi
-  env "${env[@]}" taskset -c "$cpus" "$bin/shopnow-testhost" --from "$manifest" --listen "$addr" \
+  local host_cmd=("$bin/shopnow-testhost")
+  [ "$server" = spin ] && host_cmd=("$spin_bin" up)
+  env "${env[@]}" taskset -c "$cpus" "${host_cmd[@]}" --from "$manifest" --listen "$addr" \
     --runtime-config-file "$config" --state-dir "$state" >>"$out/host-$backend.log" 2>&1 &
   host_pid=$!
   for _ in $(seq 1 600); do

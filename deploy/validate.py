@@ -10,6 +10,7 @@
 Exits non-zero with one line per problem.
 """
 import pathlib
+import re
 import sys
 import tomllib
 
@@ -130,6 +131,19 @@ def main():
             selector = (spec.get("selector") or spec.get("podSelector") or {}).get("matchLabels", {})
             if selector and not any(selector.items() <= labels.items() for labels in pod_labels):
                 problems.append(f"{path}: {kind}/{name} selects no pods defined here: {selector}")
+
+    # PostgreSQL URLs written anywhere under deploy/ (templates, examples, runtime config): Spin's
+    # client knows sslmode disable/prefer/require only, and `require` is the one that both
+    # encrypts and verifies the chain and host name (docs/operations.md, "TLS to PostgreSQL").
+    for path in sorted((ROOT / "deploy").rglob("*")):
+        if not path.is_file() or path.suffix not in (".yaml", ".yml", ".toml", ".env", ".md"):
+            continue
+        for url in re.findall(r"postgres(?:ql)?://[^\s\"'`]+", path.read_text()):
+            mode = re.search(r"[?&]sslmode=([a-z-]+)", url)
+            if not mode or mode.group(1) != "require":
+                problems.append(f"{path.relative_to(ROOT)}: {url}: PostgreSQL URLs must say "
+                                "sslmode=require (Spin rejects verify-full; prefer/disable may "
+                                "skip TLS)")
 
     for problem in problems:
         print(problem, file=sys.stderr)
