@@ -199,14 +199,29 @@ fn with_database(url: &str, db: &str) -> String {
     out
 }
 
+/// Whether `e` is PostgreSQL refusing a session because every slot is taken: another test's
+/// burst (Spin pools up to 64 sessions per database) can hold them for a moment.
+fn too_many_clients(e: &tokio_postgres::Error) -> bool {
+    e.code() == Some(&tokio_postgres::error::SqlState::TOO_MANY_CONNECTIONS)
+}
+
 async fn pg_admin(url: &str) -> tokio_postgres::Client {
-    let (client, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls)
-        .await
-        .unwrap_or_else(|e| {
-            panic!("{DATABASE_URL_ENV}={url} is set but PostgreSQL is unreachable: {e}")
-        });
-    tokio::spawn(conn);
-    client
+    let mut waited_ms = 0;
+    loop {
+        match tokio_postgres::connect(url, tokio_postgres::NoTls).await {
+            Ok((client, conn)) => {
+                tokio::spawn(conn);
+                return client;
+            }
+            Err(e) if too_many_clients(&e) && waited_ms < 30_000 => {
+                tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+                waited_ms += 200;
+            }
+            Err(e) => {
+                panic!("{DATABASE_URL_ENV}={url} is set but PostgreSQL is unreachable: {e}")
+            }
+        }
+    }
 }
 
 async fn check_redis(url: &str) {
@@ -515,12 +530,7 @@ fn drop_databases(c: PgCleanup) {
             return;
         };
         rt.block_on(async move {
-            let Ok((client, conn)) =
-                tokio_postgres::connect(&c.admin_url, tokio_postgres::NoTls).await
-            else {
-                return;
-            };
-            tokio::spawn(conn);
+            let client = pg_admin(&c.admin_url).await;
             for db in c.names {
                 if let Err(e) = client
                     .batch_execute(&format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"))

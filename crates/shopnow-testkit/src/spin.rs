@@ -8,6 +8,7 @@
 
 use std::io::Read as _;
 use std::net::SocketAddr;
+use std::os::unix::process::CommandExt as _;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -149,6 +150,9 @@ fn spawn(launch: &SpinLaunch<'_>, addr: SocketAddr, log: &Path) -> Result<Child,
         .arg("--state-dir")
         .arg(launch.state_dir)
         .env_remove("SPIN_ALWAYS_BUILD")
+        // Its own process group: `spin up` runs the HTTP trigger as a child process, which a
+        // kill of `spin up` alone would leave running (holding memory and database sessions).
+        .process_group(0)
         .stdin(Stdio::null())
         .stdout(out)
         .stderr(err);
@@ -179,7 +183,17 @@ fn tail(text: &str) -> String {
 
 impl Drop for SpinProcess {
     fn drop(&mut self) {
-        let _ = self.child.kill();
+        // The whole group: `spin up` and the trigger process it started.
+        let group = format!("-{}", self.child.id());
+        let killed = Command::new("kill")
+            .args(["-KILL", "--", &group])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        if !killed {
+            let _ = self.child.kill();
+        }
         let _ = self.child.wait();
     }
 }
