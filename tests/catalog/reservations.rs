@@ -102,9 +102,21 @@ catalog_test!(async fn a_reserve_arriving_after_its_release_holds_nothing(app) {
     let id = lamp["id"].as_str().unwrap();
     let order = order_id();
     assert_eq!(release(&app, &order).await.status(), 204);
-    assert_problem(reserve(&app, &order, &[(id, 1)]).await, 409, "conflict").await;
+    assert_problem(reserve(&app, &order, &[(id, 1)]).await, 409, "out-of-stock").await;
     assert_eq!(stock_of(&app, id, &a.seller).await, json!({"on_hand": 1, "reserved": 0, "available": 1}));
     assert_eq!(reserve(&app, &order_id(), &[(id, 1)]).await.status(), 201);
+});
+
+catalog_test!(async fn an_order_refused_as_short_never_holds_later(app) {
+    // The caller retried a reserve that timed out and told its buyer "out of stock" from the
+    // retry's answer; the first attempt, still on its way, must not hold units afterwards.
+    let (a, cat) = setup(&app).await;
+    let lamp = product(&app, &a.seller, &cat, "Lamp", 100, 1).await;
+    let id = lamp["id"].as_str().unwrap();
+    let order = order_id();
+    assert_problem(reserve(&app, &order, &[(id, 2)]).await, 409, "out-of-stock").await;
+    assert_problem(reserve(&app, &order, &[(id, 1)]).await, 409, "out-of-stock").await;
+    assert_eq!(stock_of(&app, id, &a.seller).await, json!({"on_hand": 1, "reserved": 0, "available": 1}));
 });
 
 catalog_test!(async fn fifty_concurrent_reservations_never_oversell_ten_units(app) {

@@ -1,7 +1,8 @@
 //! Release an order's reservation (internal): held units become available again. Idempotent:
 //! releasing a released, lapsed or unknown reservation succeeds, so a saga can always
 //! compensate, even for a reservation that was never made. An unknown order id is remembered as
-//! released, so a reserve for it that arrives later (the caller timed out on it) holds nothing.
+//! released, so a reserve for it that arrives later (the caller timed out on it) holds nothing and answers
+//! out of stock.
 
 use crate::CatalogError;
 use crate::domain::OrderId;
