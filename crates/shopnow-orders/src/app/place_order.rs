@@ -100,6 +100,17 @@ pub fn place_order(ports: &Ports<'_>, checkout: Checkout) -> Result<Placed, Orde
                 });
             }
             Resume::Afresh => {}
+            Resume::Compensate(mut order) => {
+                // Its compensation failed (a deadline under load): give its hold back now, or
+                // the retry could find the buyer's own units held and answer out of stock.
+                if !settle(ports, &mut order).unwrap_or(false) {
+                    unlock(ports, &checkout, &previous);
+                    return Err(OrdersError::DependencyUnavailable {
+                        dependency: "catalog",
+                        cause: "the previous attempt's compensation is still due".into(),
+                    });
+                }
+            }
             Resume::Unrecorded => {
                 // The attempt failed before recording its order, maybe with its reserve still
                 // landing in the catalog: give that hold back before reserving again, or this
@@ -163,6 +174,8 @@ enum Resume {
     Answer(CheckoutOutcome),
     /// Its order failed and was compensated: run the checkout afresh.
     Afresh,
+    /// Its order failed but still holds stock or funds: compensate, then run afresh.
+    Compensate(Box<Order>),
     /// It never recorded its order: release any hold made for it, then run afresh.
     Unrecorded,
 }
@@ -184,6 +197,7 @@ fn resume(ports: &Ports<'_>, order_id: &OrderId) -> Result<Resume, OrdersError> 
         OrderStatus::PaymentFailed => Resume::Answer(CheckoutOutcome::PaymentDeclined {
             order_id: order.id.to_string(),
         }),
+        OrderStatus::Failed if order.owes_compensation() => Resume::Compensate(Box::new(order)),
         OrderStatus::Failed => Resume::Afresh,
     })
 }
@@ -675,6 +689,24 @@ mod tests {
         assert_eq!(h.catalog.available(1), 0, "five sold, none held");
         assert_eq!(h.catalog.reserve_calls(), 2);
         assert_eq!(h.orders.all().len(), 1);
+    }
+
+    #[test]
+    fn a_retry_finishes_the_compensation_its_failed_attempt_could_not() {
+        // Payment timed out and the release of the hold failed too: the order is failed but
+        // still holds the last units. The retry must give them back before reserving again.
+        let h = harness();
+        h.catalog.fail_next_release();
+        let slow = checkout("k1", Some(vec![(1, 5)]), "tok_slow");
+        place_order(&h.ports(), slow.clone()).unwrap_err();
+        assert_eq!(h.catalog.available(1), 0, "the failed order's hold");
+        assert!(only_order(&h).owes_compensation());
+        let err = place_order(&h.ports(), slow).unwrap_err();
+        assert!(matches!(err, OrdersError::DependencyUnavailable { .. }));
+        let orders = h.orders.all();
+        assert_eq!(orders.len(), 2, "the retry ran afresh");
+        assert!(orders.iter().all(|o| !o.owes_compensation()), "{orders:?}");
+        assert_eq!(h.catalog.available(1), 5);
     }
 
     #[test]
