@@ -3,14 +3,15 @@
 # three statements sent as written and as the PostgreSQL adapter rewrites them, by pgbench with
 # unnamed extended-protocol statements (Parse/Bind/Execute each time, as Spin's client sends
 # them). Alternates plain and guarded runs so drift hits both. Loopback only; bounded in time.
-#   bench/pgbench/never-empty/run.sh            # ROWS=1000000 SECONDS=10 CLIENTS=4 ROUNDS=2
+#   bench/pgbench/never-empty/run.sh   # ROWS=1000000 SECONDS_PER_RUN=10 CLIENTS=4 ROUNDS=2 OUT=...
 # Output: one line per run (statement, variant, tps, average latency) and the raw pgbench files
 # under OUT (default bench/results/<date>/never-empty).
 set -euo pipefail
-cd "$(dirname "$0")"
+cd "$(dirname "$0")/../../.."
 rows="${ROWS:-1000000}" seconds="${SECONDS_PER_RUN:-10}" clients="${CLIENTS:-4}" rounds="${ROUNDS:-2}"
-out="${OUT:-../../results/$(date -u +%F)/never-empty}"
+out="$(realpath -m "${OUT:-bench/results/$(date -u +%F)/never-empty}")"
 mkdir -p "$out"
+cd bench/pgbench/never-empty
 db=shopnow_bench_guard
 psql -h 127.0.0.1 -U postgres -qXc "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db"
 psql -h 127.0.0.1 -U postgres -qX -d "$db" -v rows="$rows" -f setup.sql
