@@ -103,7 +103,21 @@ pub fn place_order(ports: &Ports<'_>, checkout: Checkout) -> Result<Placed, Orde
             Resume::Compensate(mut order) => {
                 // Its compensation failed (a deadline under load): give its hold back now, or
                 // the retry could find the buyer's own units held and answer out of stock.
-                if !settle(ports, &mut order).unwrap_or(false) {
+                let settled = settle(ports, &mut order).unwrap_or_else(|e| {
+                    // Its stock and payment steps log their own failures; this is the save.
+                    log(
+                        ports,
+                        "warn",
+                        "compensation.failed",
+                        &[
+                            ("step", "save"),
+                            ("order.id", order.id.as_str()),
+                            ("error", &e.to_string()),
+                        ],
+                    );
+                    false
+                });
+                if !settled {
                     unlock(ports, &checkout, &previous);
                     return Err(OrdersError::DependencyUnavailable {
                         dependency: "catalog",
