@@ -85,6 +85,7 @@ async fn race(app: &TestApp) {
         if retries > 0 {
             histories.push(seen.join(" -> "));
         }
+        let seen = seen.join(" -> ");
         match status {
             201 => {
                 assert_eq!(body["status"], "confirmed");
@@ -97,7 +98,11 @@ async fn race(app: &TestApp) {
                 );
                 short += 1;
             }
-            other => panic!("unexpected {other}: {body}"),
+            other => {
+                // The host's log says why (a component's own log line, or Spin's trap).
+                eprintln!("{}", app.spin_output());
+                panic!("unexpected {other}: {body}; history {seen:?}");
+            }
         }
     }
     // How often a deadline was missed (and retried): diagnostics, not an assertion.

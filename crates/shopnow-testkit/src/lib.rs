@@ -102,6 +102,8 @@ pub fn host_available(host: Host) -> bool {
 pub struct SpawnOptions {
     variables: HashMap<String, String>,
     manifest: Option<PathBuf>,
+    env: Vec<(String, String)>,
+    test_host_binary: Option<PathBuf>,
 }
 
 impl SpawnOptions {
@@ -109,6 +111,23 @@ impl SpawnOptions {
     /// database URL the Postgres backend would give a `*_database_url` variable.
     pub fn variable(mut self, name: &str, value: &str) -> Self {
         self.variables.insert(name.to_owned(), value.to_owned());
+        self
+    }
+
+    /// Sets an environment variable of the host process (e.g. OpenSSL's `SSL_CERT_FILE`). Only a
+    /// host that runs as its own process gets it: Spin, or the test host's binary given by
+    /// [`SpawnOptions::test_host_binary`]; the in-process test host shares the test's
+    /// environment, so [`TestApp::spawn_on`] refuses this for it.
+    pub fn process_env(mut self, name: &str, value: &str) -> Self {
+        self.env.push((name.to_owned(), value.to_owned()));
+        self
+    }
+
+    /// Runs [`Host::TestHost`] as a child process of this `shopnow-testhost` binary (as a user
+    /// would run it) instead of in the test's process. Tests of the test host crate have its path
+    /// in `env!("CARGO_BIN_EXE_shopnow-testhost")`.
+    pub fn test_host_binary(mut self, path: impl Into<PathBuf>) -> Self {
+        self.test_host_binary = Some(path.into());
         self
     }
 
@@ -123,7 +142,8 @@ impl SpawnOptions {
 /// The process or task serving a [`TestApp`].
 enum Running {
     TestHost(RunningHost),
-    Spin(spin::SpinProcess),
+    /// A child process: `spin up`, or the test host's binary.
+    Process(spin::SpinProcess),
 }
 
 /// A running application with fresh state, and an HTTP client for it.
@@ -391,8 +411,26 @@ impl TestApp {
         std::fs::write(&runtime_path, runtime).expect("cannot write the runtime config");
 
         let state_dir = state.path().join(".spin");
-        let running = match host {
-            Host::TestHost => {
+        let running = match (host, &opts.test_host_binary) {
+            (Host::TestHost, Some(bin)) => {
+                std::fs::create_dir_all(&state_dir).expect("cannot create the state directory");
+                spin::SpinProcess::start(spin::SpinLaunch {
+                    bin,
+                    subcommand: None,
+                    env: &opts.env,
+                    manifest: &manifest_path,
+                    runtime_config: &runtime_path,
+                    state_dir: &state_dir,
+                    variables: &variables,
+                })
+                .await
+                .map(Running::Process)
+            }
+            (Host::TestHost, None) => {
+                assert!(
+                    opts.env.is_empty(),
+                    "process_env needs a host process: Spin, or SpawnOptions::test_host_binary"
+                );
                 let mut config = HostConfig::new(&manifest_path);
                 config.listen = SocketAddr::from(([127, 0, 0, 1], 0));
                 config.runtime_config = Some(runtime_path);
@@ -405,18 +443,20 @@ impl TestApp {
                     .map(Running::TestHost)
                     .map_err(|e| format!("the test host did not start: {e:#}"))
             }
-            Host::Spin => {
+            (Host::Spin, _) => {
                 let bin = spin_binary().expect("no Spin binary: check host_available(Host::Spin)");
                 std::fs::create_dir_all(&state_dir).expect("cannot create the state directory");
                 spin::SpinProcess::start(spin::SpinLaunch {
                     bin: &bin,
+                    subcommand: Some("up"),
+                    env: &opts.env,
                     manifest: &manifest_path,
                     runtime_config: &runtime_path,
                     state_dir: &state_dir,
                     variables: &variables,
                 })
                 .await
-                .map(Running::Spin)
+                .map(Running::Process)
             }
         };
         let running = match running {
@@ -430,7 +470,7 @@ impl TestApp {
         };
         let addr = match &running {
             Running::TestHost(h) => h.addr(),
-            Running::Spin(s) => s.addr(),
+            Running::Process(s) => s.addr(),
         };
         let client = reqwest::Client::builder()
             .no_proxy()
@@ -501,7 +541,7 @@ impl TestApp {
     /// test host, which prints to this process's stderr.
     pub fn spin_output(&self) -> String {
         match &self.host {
-            Some(Running::Spin(s)) => s.output(),
+            Some(Running::Process(s)) => s.output(),
             _ => String::new(),
         }
     }
@@ -511,7 +551,7 @@ impl TestApp {
     pub async fn shutdown(mut self) {
         match self.host.take() {
             Some(Running::TestHost(host)) => host.shutdown().await,
-            Some(Running::Spin(process)) => drop(process),
+            Some(Running::Process(process)) => drop(process),
             None => {}
         }
     }

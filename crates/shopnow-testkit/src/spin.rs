@@ -50,6 +50,11 @@ pub(crate) struct SpinProcess {
 /// What [`SpinProcess::start`] needs.
 pub(crate) struct SpinLaunch<'a> {
     pub bin: &'a Path,
+    /// `Some("up")` for the Spin CLI; `None` for a host that takes `up`'s flags directly (the
+    /// test host's own binary).
+    pub subcommand: Option<&'a str>,
+    /// Extra environment for the process (e.g. OpenSSL's `SSL_CERT_FILE`).
+    pub env: &'a [(String, String)],
     pub manifest: &'a Path,
     pub runtime_config: &'a Path,
     pub state_dir: &'a Path,
@@ -140,8 +145,10 @@ fn spawn(launch: &SpinLaunch<'_>, addr: SocketAddr, log: &Path) -> Result<Child,
     let out = std::fs::File::create(log).map_err(|e| format!("cannot create {log:?}: {e}"))?;
     let err = out.try_clone().map_err(|e| e.to_string())?;
     let mut cmd = Command::new(launch.bin);
-    cmd.arg("up")
-        .arg("--from")
+    if let Some(sub) = launch.subcommand {
+        cmd.arg(sub);
+    }
+    cmd.arg("--from")
         .arg(launch.manifest)
         .arg("--listen")
         .arg(addr.to_string())
@@ -161,6 +168,9 @@ fn spawn(launch: &SpinLaunch<'_>, addr: SocketAddr, log: &Path) -> Result<Child,
         if key.to_string_lossy().starts_with("SPIN_VARIABLE_") {
             cmd.env_remove(key);
         }
+    }
+    for (key, value) in launch.env {
+        cmd.env(key, value);
     }
     for (name, value) in launch.variables {
         cmd.env(
