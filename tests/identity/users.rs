@@ -97,6 +97,23 @@ api_test!(async fn bodies_must_be_json_objects_of_bounded_size(app) {
     assert_problem(resp, 413, "payload-too-large").await;
 });
 
+api_test!(async fn a_duplicate_key_is_refused_and_registers_nobody(app) {
+    let (a, b) = (email(&app, "ada"), email(&app, "eve"));
+    let body = format!(
+        r#"{{"email": "{a}", "password": "{PASSWORD}", "display_name": "Ada", "email": "{b}"}}"#
+    );
+    let resp = app.post("/v1/users").header("content-type", "application/json").body(body).send().await.unwrap();
+    let problem = assert_problem(resp, 400, "malformed-body").await;
+    assert!(problem["detail"].as_str().unwrap().contains("duplicate key"), "{problem}");
+    // Neither address was taken: both still register.
+    register(&app, &a).await;
+    register(&app, &b).await;
+    // Nested objects too, and on sign-in.
+    let body = format!(r#"{{"email": "{a}", "password": "{PASSWORD}", "password": "x"}}"#);
+    let resp = app.post("/v1/auth/token").header("content-type", "application/json").body(body).send().await.unwrap();
+    assert_problem(resp, 400, "malformed-body").await;
+});
+
 api_test!(async fn a_user_reads_their_own_record_by_id(app) {
     let (user, tokens) = signed_in(&app, &email(&app, "ada")).await;
     let resp = app.get(&format!("/v1/users/{}", user.id))

@@ -1,10 +1,14 @@
-//! Strict JSON request bodies: content type (415), size (413), syntax (400), then unknown fields
-//! and type errors (422) — every bad field at once. Pure.
+//! Strict JSON request bodies: content type (415), size (413), syntax and duplicate keys (400),
+//! then unknown fields and type errors (422) — every bad field at once. Pure.
+//!
+//! A duplicate key at any depth (`{"email":"a@x.io","email":"b@x.io"}`) is refused: parsers
+//! disagree on which value wins (serde_json keeps the last, others the first), and a body two
+//! hops read differently is a smuggling vector.
 //!
 //! Wire types are `#[serde(deny_unknown_fields)]` with `Option` fields; their `validate()`
 //! turns them into commands and adds "required"/rule errors to the same [`FieldErrors`].
 
-use serde::de::DeserializeOwned;
+use serde::de::{DeserializeOwned, DeserializeSeed, Error as _, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 
 use crate::http::HttpRequest;
@@ -20,7 +24,7 @@ pub const DEFAULT_BODY_LIMIT: usize = 16 * 1024;
 ///
 /// # Errors
 /// 415 when the content type is not `application/json`, 413 over `limit` bytes, 400
-/// (`malformed-body`) for invalid JSON or a non-object body.
+/// (`malformed-body`) for invalid JSON, a duplicate key or a non-object body.
 pub fn parse_body<T: DeserializeOwned>(
     request: &HttpRequest,
     limit: usize,
@@ -46,13 +50,21 @@ pub fn parse_json<T: DeserializeOwned>(
     if body.len() > limit {
         return Err(ApiError::PayloadTooLarge { limit });
     }
-    let value: Value = serde_json::from_slice(body).map_err(|e| ApiError::MalformedBody {
-        // serde_json's syntax messages name a position, never echo content.
-        detail: format!(
-            "The body is not valid JSON (line {}, column {}).",
-            e.line(),
-            e.column()
-        ),
+    let value = parse_strict(body).map_err(|e| ApiError::MalformedBody {
+        // Positions only: neither serde_json's syntax messages nor ours echo content.
+        detail: if e.to_string().starts_with(DUPLICATE_KEY) {
+            format!(
+                "The body has a duplicate key (line {}, column {}).",
+                e.line(),
+                e.column()
+            )
+        } else {
+            format!(
+                "The body is not valid JSON (line {}, column {}).",
+                e.line(),
+                e.column()
+            )
+        },
     })?;
     let Value::Object(mut map) = value else {
         return Err(ApiError::MalformedBody {
@@ -77,6 +89,84 @@ pub fn parse_json<T: DeserializeOwned>(
         }
     }
     Err(errors.into_error())
+}
+
+const DUPLICATE_KEY: &str = "duplicate key";
+
+/// Parses `body` as one JSON value, refusing a duplicate key in any object at any depth.
+fn parse_strict(body: &[u8]) -> Result<Value, serde_json::Error> {
+    let mut de = serde_json::Deserializer::from_slice(body);
+    let value = Strict.deserialize(&mut de)?;
+    de.end()?;
+    Ok(value)
+}
+
+/// Builds a [`Value`] as serde_json does, but fails on an object key seen twice.
+struct Strict;
+
+impl<'de> DeserializeSeed<'de> for Strict {
+    type Value = Value;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Strict {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+
+    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+
+    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+
+    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
+        // JSON has no NaN or infinity, so this is always a number.
+        Ok(Value::from(v))
+    }
+
+    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::String(v.to_owned()))
+    }
+
+    fn visit_string<E>(self, v: String) -> Result<Value, E> {
+        Ok(Value::String(v))
+    }
+
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut items = Vec::new();
+        while let Some(item) = seq.next_element_seed(Strict)? {
+            items.push(item);
+        }
+        Ok(Value::Array(items))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut object = Map::new();
+        while let Some(key) = map.next_key::<String>()? {
+            if object.contains_key(&key) {
+                return Err(A::Error::custom(DUPLICATE_KEY));
+            }
+            let value = map.next_value_seed(Strict)?;
+            object.insert(key, value);
+        }
+        Ok(Value::Object(object))
+    }
 }
 
 fn deserialize<T: DeserializeOwned>(
@@ -128,6 +218,39 @@ mod tests {
     struct Wire {
         name: Option<String>,
         age: Option<u32>,
+    }
+
+    #[test]
+    fn a_duplicate_key_at_any_depth_is_malformed_and_names_no_content() {
+        for body in [
+            &br#"{"name": "a@x.io", "name": "b@x.io"}"#[..],
+            br#"{"name": "a", "age": 1, "name": "a"}"#,
+            br#"{"name": {"x": 1, "x": 2}}"#,
+            br#"{"name": [{"k": 1}, {"k": 1, "k": 1}]}"#,
+        ] {
+            let err = parse_json::<Value>(body, 1024).unwrap_err();
+            let ApiError::MalformedBody { detail } = &err else {
+                panic!("{err:?}");
+            };
+            assert!(
+                detail.starts_with("The body has a duplicate key (line 1, column "),
+                "{detail}"
+            );
+            assert!(
+                !detail.contains("x.io") && !detail.contains("name"),
+                "{detail}"
+            );
+        }
+        // The same key in sibling objects is not a duplicate.
+        let (value, _) =
+            parse_json::<Value>(br#"{"name": [{"k": 1}, {"k": 2}], "age": 1.5}"#, 1024).unwrap();
+        assert_eq!(value["name"][1]["k"], 2);
+        assert_eq!(value["age"], 1.5);
+        let err = parse_json::<Value>(br#"{"name": 1} x"#, 1024).unwrap_err();
+        assert!(
+            matches!(err, ApiError::MalformedBody { ref detail } if detail.starts_with("The body is not valid JSON")),
+            "{err:?}"
+        );
     }
 
     #[test]
