@@ -77,7 +77,11 @@ fresh_dbs() {
 start_host() {
   local backend="$1" cpus="${2:-0,1}"
   shift 2 || shift $#
-  local env=(SPIN_VARIABLE_IDENTITY_ADMIN_EMAILS=admin@example.com "$@")
+  # Every simulated shopper comes from this one address: lift the per-client sign-in and
+  # registration limits (the per-account limit stays; the mix signs in with right passwords).
+  local env=(SPIN_VARIABLE_IDENTITY_ADMIN_EMAILS=admin@example.com
+    SPIN_VARIABLE_IDENTITY_CLIENT_SIGN_IN_LIMIT=1000000000
+    SPIN_VARIABLE_IDENTITY_CLIENT_REGISTER_LIMIT=1000000000 "$@")
   local config=runtime-config.toml
   if [ "$backend" = pg ]; then
     config=runtime-config.redis.toml

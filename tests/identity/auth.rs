@@ -1,7 +1,7 @@
 //! `POST /v1/auth/token`, `/v1/auth/refresh` and `/v1/auth/logout`.
 
 use serde_json::json;
-use shopnow_testkit::{api_test, assert_problem};
+use shopnow_testkit::{SpawnOptions, api_test, assert_problem};
 
 use crate::support::*;
 
@@ -46,6 +46,88 @@ api_test!(async fn five_failures_lock_the_account_with_retry_after(app) {
     register(&app, &email(&app, "bob")).await;
     sign_in(&app, &email(&app, "bob"), PASSWORD).await;
 });
+
+api_test!(async fn twenty_parallel_wrong_passwords_reach_the_check_at_most_five_times(app) {
+    let ada = email(&app, "ada");
+    register(&app, &ada).await;
+    let guesses: Vec<_> = (0..20)
+        .map(|i| {
+            let (client, url, ada) = (app.client().clone(), app.url("/v1/auth/token"), ada.clone());
+            tokio::spawn(async move {
+                let resp = client.post(url).json(&json!({"email": ada, "password": format!("guess-{i}")}))
+                    .send().await.unwrap();
+                let retry_after = resp.headers().get("retry-after").map(|v| v.to_str().unwrap().to_owned());
+                (resp.status().as_u16(), retry_after)
+            })
+        })
+        .collect();
+    let (mut checked, mut refused) = (0, 0);
+    for g in guesses {
+        match g.await.unwrap() {
+            (401, _) => checked += 1,
+            (429, Some(after)) => {
+                assert!(after.parse::<u64>().unwrap() > 800, "{after}");
+                refused += 1;
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert!(checked <= 5, "{checked} guesses reached the password check");
+    assert_eq!(checked + refused, 20);
+    // The account stays locked for its window, right password or not.
+    assert_problem(post_token(&app, &ada, PASSWORD).await, 429, "too-many-requests").await;
+});
+
+api_test!(async fn signing_in_again_and_again_never_locks_the_owner_out(app) {
+    register(&app, &email(&app, "ada")).await;
+    for _ in 0..8 {
+        sign_in(&app, &email(&app, "ada"), PASSWORD).await;
+    }
+});
+
+api_test_with!(
+    SpawnOptions::default()
+        .variable("identity_client_sign_in_limit", "4")
+        .variable("identity_client_register_limit", "3"),
+    async fn one_client_cannot_spray_many_accounts(app) {
+        for name in ["a", "b", "c"] {
+            register(&app, &email(&app, name)).await;
+        }
+        let resp = post_user(&app, &json!({"email": email(&app, "d"), "password": PASSWORD, "display_name": "D"})).await;
+        assert!(resp.headers().contains_key("retry-after"));
+        assert_problem(resp, 429, "too-many-requests").await;
+        for name in ["a", "b", "c", "x"] {
+            assert_problem(post_token(&app, &email(&app, name), "not-the-password").await, 401, "invalid-credentials").await;
+        }
+        // A fifth sign-in from this client is refused, even the right password of an account
+        // that has had one failure only.
+        assert_problem(post_token(&app, &email(&app, "a"), PASSWORD).await, 429, "too-many-requests").await;
+        // An X-Forwarded-For the client writes itself changes nothing without a trusted proxy.
+        let resp = app.post("/v1/auth/token").header("x-forwarded-for", "198.51.100.7")
+            .json(&json!({"email": email(&app, "a"), "password": PASSWORD})).send().await.unwrap();
+        assert_problem(resp, 429, "too-many-requests").await;
+    }
+);
+
+api_test_with!(
+    SpawnOptions::default()
+        .variable("identity_client_sign_in_limit", "2")
+        .variable("identity_trusted_proxies", "1"),
+    async fn behind_a_trusted_proxy_each_forwarded_client_has_its_own_limit(app) {
+        register(&app, &email(&app, "ada")).await;
+        let attempt = |forwarded: &'static str| {
+            app.post("/v1/auth/token").header("x-forwarded-for", forwarded)
+                .json(&json!({"email": email(&app, "ada"), "password": PASSWORD})).send()
+        };
+        for _ in 0..2 {
+            assert_eq!(attempt("198.51.100.1").await.unwrap().status(), 200);
+        }
+        assert_problem(attempt("198.51.100.1").await.unwrap(), 429, "too-many-requests").await;
+        // What the client prepends is not its address: the proxy's entry (rightmost) is.
+        assert_problem(attempt("203.0.113.9, 198.51.100.1").await.unwrap(), 429, "too-many-requests").await;
+        assert_eq!(attempt("198.51.100.2").await.unwrap().status(), 200);
+    }
+);
 
 api_test!(async fn refresh_rotates_and_spends_the_old_token(app) {
     let (_, first) = signed_in(&app, &email(&app, "ada")).await;

@@ -19,6 +19,20 @@ pub struct Settings {
     pub admins: AdminEmails,
     /// PostgreSQL URL, or empty for the embedded SQLite database.
     pub database_url: String,
+    /// Sign-in attempts per client address per window (`client_sign_in_limit`).
+    pub client_sign_in_limit: u32,
+    /// Registrations per client address per window (`client_register_limit`).
+    pub client_register_limit: u32,
+    /// X-Forwarded-For hops appended by trusted proxies (`trusted_proxies`).
+    pub trusted_proxies: usize,
+}
+
+fn count<T: std::str::FromStr>(config: Config, name: &str, default: &str) -> Result<T, ApiError> {
+    config
+        .get_or(name, default)
+        .trim()
+        .parse()
+        .map_err(|_| ApiError::internal(format!("variable `{name}` is not a whole number")))
 }
 
 impl Settings {
@@ -51,6 +65,9 @@ impl Settings {
             verifier,
             admins: AdminEmails::parse(&config.get_or("admin_emails", "")),
             database_url: config.get_or("database_url", ""),
+            client_sign_in_limit: count(config, "client_sign_in_limit", "30")?,
+            client_register_limit: count(config, "client_register_limit", "10")?,
+            trusted_proxies: count(config, "trusted_proxies", "0")?,
         })
     }
 }

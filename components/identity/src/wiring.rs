@@ -1,6 +1,7 @@
 //! Builds the use cases' ports from Spin adapters for one request.
 
 use shopnow_identity::IdentityError;
+use shopnow_identity::app::Client;
 use shopnow_identity::password_hashing::Argon2idHasher;
 use shopnow_identity::ports::Ports;
 use shopnow_kernel::ApiError;
@@ -9,7 +10,6 @@ use shopnow_kernel::http::HttpRequest;
 use shopnow_kernel::ids::UuidV7Ids;
 use shopnow_spin::{AnyDatabase, HostRandom, SystemClock};
 
-use crate::adapters::kv_throttle::KvThrottle;
 use crate::adapters::sql_repository::SqlIdentityRepository;
 use crate::settings::{STORE_LABEL, Settings};
 
@@ -38,7 +38,12 @@ impl App {
         shopnow_spin::auth::authenticate(&self.settings.verifier, request)
     }
 
-    /// Opens the database and key-value store and runs `use_case` with the ports.
+    /// The caller, for the per-client limit `limit` (one of the settings' client limits).
+    pub fn client(&self, request: &HttpRequest, limit: u32) -> Client {
+        Client::new(request.client_address(self.settings.trusted_proxies), limit)
+    }
+
+    /// Opens the database and runs `use_case` with the ports.
     ///
     /// # Errors
     /// 503 when the database cannot be opened; the use case's error mapped to [`ApiError`].
@@ -49,14 +54,13 @@ impl App {
     ) -> Result<T, ApiError> {
         let db = AnyDatabase::open(&self.settings.database_url, STORE_LABEL)?;
         let repository = SqlIdentityRepository::new(&db, &SystemClock);
-        let throttle = KvThrottle::new(STORE_LABEL);
         let ids = UuidV7Ids::new(SystemClock, HostRandom);
         let hasher = Argon2idHasher::default();
         let ports = Ports {
             users: &repository,
             sessions: &repository,
             audit: &repository,
-            throttle: &throttle,
+            throttle: &repository,
             hasher: &hasher,
             clock: &SystemClock,
             ids: &ids,

@@ -129,21 +129,17 @@ pub trait AuditLog {
     fn record(&self, record: &AuditRecord) -> Result<(), RepoError>;
 }
 
-/// Failed sign-in counters by account key.
+/// Attempt counters by key (account or client; see `domain::throttle`).
 pub trait SignInThrottle {
-    /// The state for `key`, if any.
+    /// Counts one attempt for `key` at `now_ms` and returns the state with it included, by
+    /// [`ThrottleState::after_attempt`]'s rule applied atomically: concurrent attempts on one key
+    /// each see a different count.
     ///
     /// # Errors
     /// [`RepoError::Unavailable`] when the store is unreachable.
-    fn load(&self, key: &str) -> Result<Option<ThrottleState>, RepoError>;
+    fn count_attempt(&self, key: &str, now_ms: i64) -> Result<ThrottleState, RepoError>;
 
-    /// Stores the state for `key`.
-    ///
-    /// # Errors
-    /// [`RepoError::Unavailable`] when the store is unreachable.
-    fn store(&self, key: &str, state: &ThrottleState) -> Result<(), RepoError>;
-
-    /// Forgets `key` (after a successful sign-in).
+    /// Forgets `key` (an account's count after a successful sign-in).
     ///
     /// # Errors
     /// [`RepoError::Unavailable`] when the store is unreachable.

@@ -77,4 +77,23 @@ pub const MIGRATIONS: &[Migration] = &[
             ),
         ],
     },
+    Migration {
+        version: 4,
+        name: "sign_in_attempts",
+        statements: &[
+            // Attempt counters (domain::throttle): one row per hashed account or client key,
+            // counted by one conditional upsert so concurrent attempts never overwrite each
+            // other. Rows of passed windows are deleted as new windows start.
+            Statement::Portable(
+                "CREATE TABLE IF NOT EXISTS sign_in_attempts (\
+                 throttle_key TEXT PRIMARY KEY, \
+                 window_start_ms BIGINT NOT NULL, \
+                 attempts BIGINT NOT NULL)",
+            ),
+            Statement::Portable(
+                "CREATE INDEX IF NOT EXISTS sign_in_attempts_window_idx \
+                 ON sign_in_attempts (window_start_ms)",
+            ),
+        ],
+    },
 ];

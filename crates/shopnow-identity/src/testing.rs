@@ -230,12 +230,11 @@ impl AuditLog for MemoryAudit {
 pub struct MemoryThrottle(RefCell<HashMap<String, ThrottleState>>);
 
 impl SignInThrottle for MemoryThrottle {
-    fn load(&self, key: &str) -> Result<Option<ThrottleState>, RepoError> {
-        Ok(self.0.borrow().get(key).copied())
-    }
-    fn store(&self, key: &str, state: &ThrottleState) -> Result<(), RepoError> {
-        self.0.borrow_mut().insert(key.to_owned(), *state);
-        Ok(())
+    fn count_attempt(&self, key: &str, now_ms: i64) -> Result<ThrottleState, RepoError> {
+        let mut map = self.0.borrow_mut();
+        let state = ThrottleState::after_attempt(map.get(key).copied(), now_ms);
+        map.insert(key.to_owned(), state);
+        Ok(state)
     }
     fn clear(&self, key: &str) -> Result<(), RepoError> {
         self.0.borrow_mut().remove(key);
@@ -317,7 +316,13 @@ impl Harness {
         let h = Self::new();
         let mut reg = registration(email, Role::Customer);
         reg.password = Password::parse(Secret::new(password.to_owned())).unwrap();
-        let view = register(&h.ports(), reg, &AdminEmails::default()).unwrap();
+        let view = register(
+            &h.ports(),
+            reg,
+            &AdminEmails::default(),
+            &crate::app::Client::default(),
+        )
+        .unwrap();
         *h.user_id.borrow_mut() = Some(view.id);
         h
     }

@@ -67,6 +67,40 @@ impl HttpRequest {
             .map(|(_, v)| v.as_str())
     }
 
+    /// The client's IP address, for per-client limits. With `trusted_proxies == 0` it is the
+    /// address of Spin's `spin-client-addr` (`ip:port` or `[ipv6]:port`), the peer of the
+    /// connection. Behind `n` proxies that each append the address they saw to
+    /// `X-Forwarded-For`, it is the `n`th entry from the right: the address the outermost trusted
+    /// proxy saw; entries to its left are the client's own claims and never used. A request
+    /// with fewer entries than that did not pass every proxy, and falls back to the peer.
+    pub fn client_address(&self, trusted_proxies: usize) -> Option<String> {
+        if trusted_proxies > 0
+            && let Some(forwarded) = self.header("x-forwarded-for")
+        {
+            let hops: Vec<&str> = forwarded
+                .split(',')
+                .map(str::trim)
+                .filter(|h| !h.is_empty())
+                .collect();
+            if let Some(hop) = hops
+                .len()
+                .checked_sub(trusted_proxies)
+                .and_then(|i| hops.get(i))
+            {
+                return hop
+                    .parse::<std::net::IpAddr>()
+                    .ok()
+                    .map(|ip| ip.to_string());
+            }
+        }
+        let peer = self.header("spin-client-addr")?;
+        peer.parse::<std::net::SocketAddr>()
+            .map(|a| a.ip())
+            .or_else(|_| peer.parse::<std::net::IpAddr>())
+            .ok()
+            .map(|ip| ip.to_string())
+    }
+
     /// The bearer token from `Authorization: Bearer …`, if any.
     ///
     /// # Errors
@@ -166,6 +200,54 @@ impl HttpResponse {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn from(headers: &[(&str, &str)]) -> HttpRequest {
+        HttpRequest {
+            method: Method::Post,
+            path: "/v1/auth/token".into(),
+            query: String::new(),
+            headers: headers
+                .iter()
+                .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
+                .collect(),
+            body: Vec::new(),
+            request_id: RequestId::from_header_or(None, || "r".into()),
+        }
+    }
+
+    #[test]
+    fn the_client_address_is_the_peer_or_the_trusted_proxys_view() {
+        let peer = ("spin-client-addr", "10.0.0.9:51234");
+        let xff = ("x-forwarded-for", "1.1.1.1, 203.0.113.5, 10.0.0.2");
+        assert_eq!(
+            from(&[peer, xff]).client_address(0).as_deref(),
+            Some("10.0.0.9")
+        );
+        assert_eq!(
+            from(&[peer, xff]).client_address(1).as_deref(),
+            Some("10.0.0.2")
+        );
+        assert_eq!(
+            from(&[peer, xff]).client_address(2).as_deref(),
+            Some("203.0.113.5")
+        );
+        // Fewer hops than proxies: not from behind them all; the peer, never the claim.
+        assert_eq!(
+            from(&[peer, xff]).client_address(4).as_deref(),
+            Some("10.0.0.9")
+        );
+        assert_eq!(
+            from(&[("spin-client-addr", "[::1]:80")])
+                .client_address(0)
+                .as_deref(),
+            Some("::1")
+        );
+        assert_eq!(
+            from(&[peer, ("x-forwarded-for", "nonsense")]).client_address(1),
+            None
+        );
+        assert_eq!(from(&[]).client_address(0), None);
+    }
 
     fn request(auth: Option<&str>) -> HttpRequest {
         HttpRequest {

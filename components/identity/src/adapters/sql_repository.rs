@@ -1,13 +1,17 @@
-//! `SqlIdentityRepository`: users, refresh-token families and the audit log over the kernel's
+//! `SqlIdentityRepository`: users, refresh-token families, the audit log and the sign-in attempt
+//! counters over the kernel's
 //! `Database` port — one implementation for PostgreSQL and SQLite (the SQL is portable; the
 //! adapters in `shopnow-spin` isolate placeholders and error codes). Every method is one unit
 //! of work, wrapped in `with_migrations` so a fresh database is migrated on first use.
 
 use shopnow_identity::domain::audit::AuditRecord;
 use shopnow_identity::domain::session::{NewRefreshToken, RefreshTokenHash, RefreshTokenRecord};
+use shopnow_identity::domain::throttle::{ThrottleState, WINDOW_MS};
 use shopnow_identity::domain::user::{PasswordHashText, roles_from_text, roles_to_text};
 use shopnow_identity::domain::{DisplayName, Email, User};
-use shopnow_identity::ports::{AuditLog, Erasure, RepoError, SessionRepository, UserRepository};
+use shopnow_identity::ports::{
+    AuditLog, Erasure, RepoError, SessionRepository, SignInThrottle, UserRepository,
+};
 use shopnow_kernel::ids::Clock;
 use shopnow_kernel::sql::{
     Database, DbError, DbErrorKind, Row, SqlValue, transaction, with_migrations,
@@ -67,6 +71,58 @@ fn revoke_all_families(db: &dyn Database, user_id: &str, now_ms: i64) -> Result<
         "UPDATE refresh_token_families SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL",
         &[text(user_id), SqlValue::Int(now_ms)],
     )
+}
+
+/// `ThrottleState::after_attempt` as one statement: PostgreSQL's `ON CONFLICT DO UPDATE` takes
+/// the row lock and re-reads the row, SQLite serialises writers, so two concurrent attempts on one
+/// key never read the same count. `$3` is the oldest window start still open (`now - window`).
+const COUNT_ATTEMPT: &str = "INSERT INTO sign_in_attempts (throttle_key, window_start_ms, attempts) \
+     VALUES ($1, $2, 1) \
+     ON CONFLICT (throttle_key) DO UPDATE SET \
+     attempts = CASE WHEN sign_in_attempts.window_start_ms <= $3 THEN 1 \
+     ELSE sign_in_attempts.attempts + 1 END, \
+     window_start_ms = CASE WHEN sign_in_attempts.window_start_ms <= $3 THEN $2 \
+     ELSE sign_in_attempts.window_start_ms END \
+     RETURNING attempts, window_start_ms";
+
+impl SignInThrottle for SqlIdentityRepository<'_> {
+    fn count_attempt(&self, key: &str, now_ms: i64) -> Result<ThrottleState, RepoError> {
+        let oldest_open = now_ms.saturating_sub(WINDOW_MS);
+        let state = self.run(|db| {
+            let rows = db.query(
+                COUNT_ATTEMPT,
+                &[text(key), SqlValue::Int(now_ms), SqlValue::Int(oldest_open)],
+            )?;
+            let row = rows.first().ok_or_else(|| {
+                DbError::new(DbErrorKind::Other, "the attempt upsert returned no row")
+            })?;
+            Ok(ThrottleState {
+                attempts: u32::try_from(row.int(0)?).unwrap_or(u32::MAX),
+                window_start_ms: row.int(1)?,
+            })
+        })?;
+        if state.attempts == 1 {
+            // A window started: purge the rows of windows that have passed (indexed by start),
+            // so the table holds only keys tried in the last 15 minutes.
+            self.run(|db| {
+                db.execute(
+                    "DELETE FROM sign_in_attempts WHERE window_start_ms <= $1",
+                    &[SqlValue::Int(oldest_open)],
+                )
+            })?;
+        }
+        Ok(state)
+    }
+
+    fn clear(&self, key: &str) -> Result<(), RepoError> {
+        self.run(|db| {
+            db.execute(
+                "DELETE FROM sign_in_attempts WHERE throttle_key = $1",
+                &[text(key)],
+            )
+            .map(|_| ())
+        })
+    }
 }
 
 impl UserRepository for SqlIdentityRepository<'_> {

@@ -85,7 +85,8 @@ pub fn token(request: &HttpRequest, app: &App) -> Result<HttpResponse, ApiError>
             password: password?,
         })
     })?;
-    let pair = app.run(request, |ports| sign_in(ports, credentials))?;
+    let client = app.client(request, app.settings.client_sign_in_limit);
+    let pair = app.run(request, |ports| sign_in(ports, credentials, &client))?;
     token_response(&pair)
 }
 

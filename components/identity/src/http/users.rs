@@ -58,8 +58,9 @@ impl RegisterBody {
 pub fn register(request: &HttpRequest, app: &App) -> Result<HttpResponse, ApiError> {
     let (body, errors) = parse_body::<RegisterBody>(request, BODY_LIMIT)?;
     let registration = body.validate(errors)?;
+    let client = app.client(request, app.settings.client_register_limit);
     let view = app.run(request, |ports| {
-        register_user(ports, registration, &app.settings.admins)
+        register_user(ports, registration, &app.settings.admins, &client)
     })?;
     let location = format!("/v1/users/{}", view.id);
     Ok(HttpResponse::json(201, &view)?.with_header("location", location))

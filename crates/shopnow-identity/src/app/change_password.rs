@@ -57,6 +57,7 @@ mod tests {
         let token = sign_in(
             &h.ports(),
             credentials("ada@example.com", "violet-kettle-79-orbit"),
+            &crate::app::Client::default(),
         )
         .unwrap()
         .refresh_token;
@@ -72,14 +73,16 @@ mod tests {
         assert!(
             sign_in(
                 &h.ports(),
-                credentials("ada@example.com", "violet-kettle-79-orbit")
+                credentials("ada@example.com", "violet-kettle-79-orbit"),
+                &crate::app::Client::default()
             )
             .is_err()
         );
         assert!(
             sign_in(
                 &h.ports(),
-                credentials("ada@example.com", "amber-lantern-42-quartz")
+                credentials("ada@example.com", "amber-lantern-42-quartz"),
+                &crate::app::Client::default()
             )
             .is_ok()
         );
@@ -95,7 +98,8 @@ mod tests {
         assert!(
             sign_in(
                 &h.ports(),
-                credentials("ada@example.com", "violet-kettle-79-orbit")
+                credentials("ada@example.com", "violet-kettle-79-orbit"),
+                &crate::app::Client::default()
             )
             .is_ok()
         );

@@ -49,6 +49,7 @@ mod tests {
         let _ = sign_in(
             &h.ports(),
             credentials("ada@example.com", "violet-kettle-79-orbit"),
+            &crate::app::Client::default(),
         )
         .unwrap();
         erase_account(&h.ports(), &h.principal()).unwrap();
@@ -63,7 +64,8 @@ mod tests {
             register(
                 &h.ports(),
                 registration("ada@example.com", Role::Customer),
-                &AdminEmails::default()
+                &AdminEmails::default(),
+                &crate::app::Client::default()
             )
             .is_ok()
         );

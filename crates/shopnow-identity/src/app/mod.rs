@@ -17,6 +17,49 @@ use crate::domain::audit::{AuditEvent, AuditRecord};
 use crate::domain::session::{ACCESS_TTL_SECS, NewRefreshToken, REFRESH_TTL_MS, RefreshToken};
 use crate::ports::Ports;
 
+/// The calling client, for the per-client attempt limits of sign-in and registration.
+#[derive(Debug, Clone, Default)]
+pub struct Client {
+    /// The client's address (as the HTTP layer resolved it), `None` when the host gave none —
+    /// then no per-client limit applies (Spin always gives one).
+    pub address: Option<String>,
+    /// Attempts this client may make per window (`domain::throttle::WINDOW_MS`).
+    pub limit: u32,
+}
+
+impl Client {
+    /// A client at `address` allowed `limit` attempts per window.
+    pub fn new(address: Option<String>, limit: u32) -> Self {
+        Self { address, limit }
+    }
+}
+
+/// Counts one `scope` attempt (`"sign-in"`, `"register"`) for the client, before any work is
+/// done for it.
+///
+/// # Errors
+/// [`IdentityError::Throttled`] when it is over the client's limit.
+fn count_client_attempt(
+    ports: &Ports<'_>,
+    scope: &str,
+    client: &Client,
+    now_ms: i64,
+) -> Result<(), IdentityError> {
+    let Some(address) = &client.address else {
+        return Ok(());
+    };
+    // A hash, so no address is stored.
+    let digest = hmac_sha256::Hash::hash(address.as_bytes());
+    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    let state = ports
+        .throttle
+        .count_attempt(&format!("client:{scope}:{hex}"), now_ms)?;
+    match state.retry_after_secs(client.limit, now_ms) {
+        Some(retry_after_secs) => Err(IdentityError::Throttled { retry_after_secs }),
+        None => Ok(()),
+    }
+}
+
 /// Tokens returned by sign-in and refresh.
 #[derive(Debug)]
 pub struct TokenPair {

@@ -63,6 +63,7 @@ mod tests {
         sign_in(
             &h.ports(),
             credentials("ada@example.com", "violet-kettle-79-orbit"),
+            &crate::app::Client::default(),
         )
         .unwrap()
         .refresh_token

@@ -44,12 +44,16 @@ impl AdminEmails {
 /// Creates the user.
 ///
 /// # Errors
-/// [`IdentityError::EmailTaken`] if the address (case-insensitively) is registered.
+/// [`IdentityError::Throttled`] when the client is over its registration limit (counted before
+/// the password is hashed); [`IdentityError::EmailTaken`] if the address
+/// (case-insensitively) is registered.
 pub fn register(
     ports: &Ports<'_>,
     registration: Registration,
     admins: &AdminEmails,
+    client: &super::Client,
 ) -> Result<UserView, IdentityError> {
+    super::count_client_attempt(ports, "register", client, ports.clock.now_ms())?;
     let mut roles = Roles::from([match registration.role {
         Role::Seller => Role::Seller,
         Role::Customer | Role::Admin => Role::Customer,
@@ -88,6 +92,7 @@ mod tests {
             &h.ports(),
             registration("Ada@Example.com", Role::Customer),
             &AdminEmails::default(),
+            &crate::app::Client::default(),
         )
         .unwrap();
         assert_eq!(view.roles, vec![Role::Customer]);
@@ -104,6 +109,7 @@ mod tests {
             &h.ports(),
             registration("a@example.com", Role::Admin),
             &AdminEmails::default(),
+            &crate::app::Client::default(),
         )
         .unwrap();
         assert_eq!(view.roles, vec![Role::Customer]);
@@ -112,6 +118,7 @@ mod tests {
             &h.ports(),
             registration("root@example.com", Role::Seller),
             &admins,
+            &crate::app::Client::default(),
         )
         .unwrap();
         assert_eq!(view.roles, vec![Role::Seller, Role::Admin]);
@@ -124,12 +131,14 @@ mod tests {
             &h.ports(),
             registration("ada@example.com", Role::Customer),
             &AdminEmails::default(),
+            &crate::app::Client::default(),
         )
         .unwrap();
         let err = register(
             &h.ports(),
             registration("ADA@example.com", Role::Customer),
             &AdminEmails::default(),
+            &crate::app::Client::default(),
         )
         .unwrap_err();
         assert!(matches!(err, IdentityError::EmailTaken));

@@ -1,13 +1,14 @@
-//! Sign in with email and password: throttled per account, same answer and similar time for an
-//! unknown email and a wrong password, a new refresh-token family on success.
+//! Sign in with email and password: throttled per client and per account (each attempt counted
+//! before the password is checked), same answer and similar time for an unknown email and a
+//! wrong password, a new refresh-token family on success.
 
 use shopnow_kernel::Secret;
 
-use super::TokenPair;
+use super::{Client, TokenPair};
 use crate::IdentityError;
 use crate::domain::Email;
 use crate::domain::audit::AuditEvent;
-use crate::domain::throttle::ThrottleState;
+use crate::domain::throttle::ACCOUNT_ATTEMPTS;
 use crate::domain::user::PasswordHashText;
 use crate::password_hashing::DUMMY_HASH;
 use crate::ports::Ports;
@@ -21,7 +22,7 @@ pub struct Credentials {
     pub password: Secret<String>,
 }
 
-/// The throttle key for an account: a hash, so no address appears in the key-value store.
+/// The throttle key for an account: a hash, so no address appears in the throttle table.
 pub fn throttle_key(email: &Email) -> String {
     let digest = hmac_sha256::Hash::hash(email.normalized().as_bytes());
     let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
@@ -31,13 +32,21 @@ pub fn throttle_key(email: &Email) -> String {
 /// Verifies the credentials and opens a session.
 ///
 /// # Errors
-/// [`IdentityError::Throttled`] after 5 failures in 15 minutes for the account;
+/// [`IdentityError::Throttled`] for the client's attempts over its limit, and for an account's
+/// sixth attempt within 15 minutes (the right password included) until the window passes;
 /// [`IdentityError::InvalidCredentials`] for an unknown email or a wrong password.
-pub fn sign_in(ports: &Ports<'_>, credentials: Credentials) -> Result<TokenPair, IdentityError> {
+pub fn sign_in(
+    ports: &Ports<'_>,
+    credentials: Credentials,
+    client: &Client,
+) -> Result<TokenPair, IdentityError> {
     let now = ports.clock.now_ms();
+    super::count_client_attempt(ports, "sign-in", client, now)?;
     let key = throttle_key(&credentials.email);
-    let state = ports.throttle.load(&key)?;
-    if let Some(retry_after_secs) = state.and_then(|s| s.retry_after_secs(now)) {
+    // Counted before the hash: parallel guesses each get their own count, so at most
+    // ACCOUNT_ATTEMPTS of them reach the check.
+    let state = ports.throttle.count_attempt(&key, now)?;
+    if let Some(retry_after_secs) = state.retry_after_secs(ACCOUNT_ATTEMPTS, now) {
         let user = ports.users.find_by_email(credentials.email.normalized())?;
         super::audit(
             ports,
@@ -63,9 +72,6 @@ pub fn sign_in(ports: &Ports<'_>, credentials: Credentials) -> Result<TokenPair,
     let user = match user {
         Some(user) if verified => user,
         other => {
-            ports
-                .throttle
-                .store(&key, &ThrottleState::after_failure(state, now))?;
             super::audit(
                 ports,
                 AuditEvent::SignInFailed,
@@ -74,9 +80,8 @@ pub fn sign_in(ports: &Ports<'_>, credentials: Credentials) -> Result<TokenPair,
             return Err(IdentityError::InvalidCredentials);
         }
     };
-    if state.is_some() {
-        ports.throttle.clear(&key)?;
-    }
+    // This attempt was counted too: forget them all, or five sign-ins would lock the sixth.
+    ports.throttle.clear(&key)?;
     let family_id = ports.ids.new_id()?;
     let (refresh_token, row) = super::new_refresh_token(ports, &family_id, &user.id)?;
     ports.sessions.start_family(&row, now)?;
@@ -93,6 +98,14 @@ pub fn sign_in(ports: &Ports<'_>, credentials: Credentials) -> Result<TokenPair,
 mod tests {
     use super::*;
     use crate::testing::{Harness, credentials};
+
+    fn sign_in(ports: &Ports<'_>, credentials: Credentials) -> Result<TokenPair, IdentityError> {
+        super::sign_in(
+            ports,
+            credentials,
+            &Client::new(Some("192.0.2.1".into()), 1_000),
+        )
+    }
     use shopnow_kernel::auth::TokenVerifier;
     use shopnow_kernel::ids::Clock as _;
 
@@ -157,6 +170,57 @@ mod tests {
             )
             .is_ok()
         );
+    }
+
+    #[test]
+    fn five_sign_ins_in_a_row_do_not_lock_the_sixth() {
+        let h = Harness::with_user("ada@example.com", "violet-kettle-79-orbit");
+        for _ in 0..10 {
+            sign_in(
+                &h.ports(),
+                credentials("ada@example.com", "violet-kettle-79-orbit"),
+            )
+            .unwrap();
+        }
+    }
+
+    #[test]
+    fn a_client_over_its_limit_is_refused_before_any_password_check() {
+        let h = Harness::with_user("ada@example.com", "violet-kettle-79-orbit");
+        let client = Client::new(Some("192.0.2.7".into()), 3);
+        for i in 0..3 {
+            let err = super::sign_in(
+                &h.ports(),
+                credentials(&format!("user{i}@example.com"), "wrong-password-123"),
+                &client,
+            )
+            .unwrap_err();
+            assert!(matches!(err, IdentityError::InvalidCredentials), "{err:?}");
+        }
+        let err = super::sign_in(
+            &h.ports(),
+            credentials("ada@example.com", "violet-kettle-79-orbit"),
+            &client,
+        )
+        .unwrap_err();
+        assert!(
+            matches!(
+                err,
+                IdentityError::Throttled {
+                    retry_after_secs: 900
+                }
+            ),
+            "{err:?}"
+        );
+        assert_eq!(h.hasher.verifications(), 3);
+        // Another client is not affected.
+        let other = Client::new(Some("192.0.2.8".into()), 3);
+        super::sign_in(
+            &h.ports(),
+            credentials("ada@example.com", "violet-kettle-79-orbit"),
+            &other,
+        )
+        .unwrap();
     }
 
     #[test]

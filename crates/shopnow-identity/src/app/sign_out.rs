@@ -35,6 +35,7 @@ mod tests {
         let token = sign_in(
             &h.ports(),
             credentials("ada@example.com", "violet-kettle-79-orbit"),
+            &crate::app::Client::default(),
         )
         .unwrap()
         .refresh_token;

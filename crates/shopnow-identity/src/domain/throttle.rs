@@ -1,29 +1,35 @@
-//! Sign-in throttling rule: after 5 failed attempts within 15 minutes for one account, further
-//! attempts are refused until the window that started with the first failure has passed.
-//! The state is stored by an adapter (key-value, with the window start inside the value since
-//! Spin's key-value store has no TTL).
+//! Attempt limits: at most `limit` attempts per key in a fixed window that starts with the key's
+//! first attempt. An attempt is counted (atomically, by the `SignInThrottle` adapter) *before*
+//! any work is done for it, so parallel attempts cannot overtake the count: of 20 parallel wrong
+//! passwords for one account, 5 reach the password check and 15 are refused.
+//!
+//! Keys: one per account for sign-in ([`ACCOUNT_ATTEMPTS`]), and one per client address for
+//! sign-in and for registration (limits from the `client_sign_in_limit` and
+//! `client_register_limit` variables), so one client can neither guess one account's password
+//! nor spray many accounts.
 
 use serde::{Deserialize, Serialize};
 
-/// Failures allowed in one window.
-pub const MAX_FAILURES: u32 = 5;
-/// Window length.
+/// Sign-in attempts allowed per account in one window.
+pub const ACCOUNT_ATTEMPTS: u32 = 5;
+/// Window length for every limit.
 pub const WINDOW_MS: i64 = 15 * 60 * 1000;
 
-/// Failures counted for one account.
+/// Attempts counted for one key, this one included.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ThrottleState {
-    /// Failed attempts in the current window.
-    pub failures: u32,
-    /// When the window began (first failure), epoch ms.
+    /// Attempts in the current window, the one just counted included.
+    pub attempts: u32,
+    /// When the window began (the first attempt in it), epoch ms.
     pub window_start_ms: i64,
 }
 
 impl ThrottleState {
-    /// Seconds until the account may try again, if it is locked at `now_ms`.
-    pub fn retry_after_secs(&self, now_ms: i64) -> Option<u64> {
+    /// Seconds until the key may try again when the attempt just counted is over `limit` (it
+    /// must be refused), `None` when it may proceed.
+    pub fn retry_after_secs(&self, limit: u32, now_ms: i64) -> Option<u64> {
         let window_end = self.window_start_ms.saturating_add(WINDOW_MS);
-        if self.failures >= MAX_FAILURES && now_ms < window_end {
+        if self.attempts > limit && now_ms < window_end {
             let remaining_ms = window_end.saturating_sub(now_ms);
             // Round up so a client that waits exactly Retry-After is let through.
             u64::try_from((remaining_ms + 999) / 1000).ok()
@@ -32,20 +38,21 @@ impl ThrottleState {
         }
     }
 
-    /// Whether the window has passed at `now_ms` (the state can be forgotten).
+    /// Whether the window has passed at `now_ms` (the next attempt starts a new one).
     pub fn expired(&self, now_ms: i64) -> bool {
         now_ms >= self.window_start_ms.saturating_add(WINDOW_MS)
     }
 
-    /// The state after one more failure at `now_ms` (a new window if the old one has passed).
-    pub fn after_failure(previous: Option<Self>, now_ms: i64) -> Self {
+    /// The state after one more attempt at `now_ms` (a new window if the old one has passed):
+    /// the rule every adapter implements, atomically.
+    pub fn after_attempt(previous: Option<Self>, now_ms: i64) -> Self {
         match previous {
             Some(state) if !state.expired(now_ms) => Self {
-                failures: state.failures.saturating_add(1),
+                attempts: state.attempts.saturating_add(1),
                 window_start_ms: state.window_start_ms,
             },
             _ => Self {
-                failures: 1,
+                attempts: 1,
                 window_start_ms: now_ms,
             },
         }
@@ -57,25 +64,36 @@ mod tests {
     use super::*;
 
     #[test]
-    fn locks_after_five_failures_until_the_window_passes() {
+    fn the_sixth_attempt_is_refused_until_the_window_passes() {
         let mut state = None;
         for i in 0..5 {
-            state = Some(ThrottleState::after_failure(state, 1_000 + i));
+            let s = ThrottleState::after_attempt(state, 1_000 + i);
+            assert_eq!(s.retry_after_secs(ACCOUNT_ATTEMPTS, 1_000 + i), None);
+            state = Some(s);
         }
-        let state = state.unwrap();
-        assert_eq!(state.failures, 5);
-        assert_eq!(state.retry_after_secs(2_000), Some(899));
-        assert_eq!(state.retry_after_secs(1_000 + WINDOW_MS), None);
+        let sixth = ThrottleState::after_attempt(state, 2_000);
+        assert_eq!(sixth.attempts, 6);
+        assert_eq!(sixth.retry_after_secs(ACCOUNT_ATTEMPTS, 2_000), Some(899));
+        assert_eq!(
+            sixth.retry_after_secs(ACCOUNT_ATTEMPTS, 1_000 + WINDOW_MS),
+            None
+        );
     }
 
     #[test]
-    fn four_failures_do_not_lock_and_old_windows_restart() {
-        let four = ThrottleState {
-            failures: 4,
+    fn an_expired_window_restarts_at_one() {
+        let old = ThrottleState {
+            attempts: 40,
             window_start_ms: 0,
         };
-        assert_eq!(four.retry_after_secs(1), None);
-        let fresh = ThrottleState::after_failure(Some(four), WINDOW_MS + 1);
-        assert_eq!(fresh.failures, 1);
+        let fresh = ThrottleState::after_attempt(Some(old), WINDOW_MS);
+        assert_eq!(
+            fresh,
+            ThrottleState {
+                attempts: 1,
+                window_start_ms: WINDOW_MS
+            }
+        );
+        assert_eq!(fresh.retry_after_secs(0, WINDOW_MS), Some(900));
     }
 }
