@@ -14,6 +14,7 @@ mod support;
 
 mod auth;
 mod bearer;
+mod bodies;
 mod jwks;
 mod me;
 mod users;

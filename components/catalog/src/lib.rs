@@ -10,13 +10,18 @@ mod http;
 mod settings;
 mod wiring;
 
-use spin_sdk::http::{Request, Response};
+use spin_sdk::http::{IncomingRequest, Response};
 use spin_sdk::http_component;
 
 #[http_component]
-fn handle_catalog(request: Request) -> Response {
-    shopnow_spin::serve("catalog", request, |request| {
-        let app = wiring::App::from_variables()?;
-        http::route(request, &app)
-    })
+fn handle_catalog(request: IncomingRequest) -> Response {
+    shopnow_spin::serve(
+        "catalog",
+        request,
+        http::BODY_LIMIT.max(http::INTERNAL_BODY_LIMIT),
+        |request| {
+            let app = wiring::App::from_variables()?;
+            http::route(request, &app)
+        },
+    )
 }

@@ -6,12 +6,12 @@ mod http;
 mod settings;
 mod wiring;
 
-use spin_sdk::http::{Request, Response};
+use spin_sdk::http::{IncomingRequest, Response};
 use spin_sdk::http_component;
 
 #[http_component]
-fn handle_identity(request: Request) -> Response {
-    shopnow_spin::serve("identity", request, |request| {
+fn handle_identity(request: IncomingRequest) -> Response {
+    shopnow_spin::serve("identity", request, http::BODY_LIMIT, |request| {
         let app = wiring::App::from_variables()?;
         http::route(request, &app)
     })

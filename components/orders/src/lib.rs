@@ -6,12 +6,12 @@ mod http;
 mod settings;
 mod wiring;
 
-use spin_sdk::http::{Request, Response};
+use spin_sdk::http::{IncomingRequest, Response};
 use spin_sdk::http_component;
 
 #[http_component]
-fn handle_orders(request: Request) -> Response {
-    shopnow_spin::serve("orders", request, |request| {
+fn handle_orders(request: IncomingRequest) -> Response {
+    shopnow_spin::serve("orders", request, http::BODY_LIMIT, |request| {
         let app = wiring::App::from_variables()?;
         http::route(request, &app)
     })

@@ -28,7 +28,7 @@ use shopnow_kernel::sql::{
 use shopnow_kernel::{ApiError, FieldErrors};
 use shopnow_money::Money;
 use shopnow_spin::{AnyDatabase, Config, SystemClock};
-use spin_sdk::http::{Request, Response};
+use spin_sdk::http::{IncomingRequest, Response};
 use spin_sdk::http_component;
 use subtle::ConstantTimeEq as _;
 
@@ -221,7 +221,7 @@ fn authenticate(request: &HttpRequest, secret: &str) -> Result<(), ApiError> {
 }
 
 fn authorize(request: &HttpRequest, sim: &Sim) -> Result<HttpResponse, ApiError> {
-    let (wire, mut errors) = parse_body::<AuthorizeWire>(request, 4096)?;
+    let (wire, mut errors) = parse_body::<AuthorizeWire>(request, BODY_LIMIT)?;
     let reference = required(wire.reference, "reference", &mut errors);
     if reference.as_deref().is_some_and(|r| !valid_reference(r)) {
         errors.add(
@@ -295,7 +295,7 @@ fn route(request: &HttpRequest) -> Result<HttpResponse, ApiError> {
         (Method::Post, ["v1", "authorizations", reference, "refund"]) => {
             let reference = reference_of(reference)?;
             if !request.body.is_empty() {
-                parse_body::<RefundWire>(request, 4096)?;
+                parse_body::<RefundWire>(request, BODY_LIMIT)?;
             }
             let payment = sim
                 .set_status(&reference, &["authorized"], "refunded")?
@@ -311,7 +311,10 @@ fn route(request: &HttpRequest) -> Result<HttpResponse, ApiError> {
     }
 }
 
+/// Largest request body, bytes.
+const BODY_LIMIT: usize = 4096;
+
 #[http_component]
-fn handle_payments_sim(request: Request) -> Response {
-    shopnow_spin::serve("payments-sim", request, route)
+fn handle_payments_sim(request: IncomingRequest) -> Response {
+    shopnow_spin::serve("payments-sim", request, BODY_LIMIT, route)
 }

@@ -1,24 +1,41 @@
-//! The request entry helper every component's `lib.rs` calls: read or mint the request id,
-//! hand a host-neutral request to the service's router, render `ApiError` as problem+json, log
-//! the failure once as one structured line, and echo `x-request-id` on every response.
+//! The request entry helper every component's `lib.rs` calls: read or mint the request id, read
+//! the body through the component's limit, hand a host-neutral request to the service's router,
+//! render `ApiError` as problem+json, log the failure once as one structured line, and echo
+//! `x-request-id` on every response.
+//!
+//! The body is read from the host's stream, never whole before a size check: a declared
+//! `Content-Length` over the limit is answered 413 before a byte of the body is read (the client
+//! need not send it), and an undeclared (chunked) body is read in bounded chunks and answered 413
+//! as soon as it passes the limit, so an instance never holds more than the limit plus one byte.
 
 use shopnow_kernel::http::{HttpRequest, HttpResponse, Method};
 use shopnow_kernel::ids::{Clock as _, IdSource as _, UuidV7Ids};
 use shopnow_kernel::request_id::REQUEST_ID_HEADER;
 use shopnow_kernel::{ApiError, RequestId};
-use spin_sdk::http::{Request, Response};
+use spin_sdk::http::{IncomingRequest, Response};
+use wasi::io::streams::StreamError;
 
 use crate::{HostRandom, SystemClock};
 
-/// Serves one request with `handler` and never fails: every error becomes problem+json.
+/// The most a body is read per host call.
+const READ_CHUNK: usize = 64 * 1024;
+
+/// Serves one request with `handler` and never fails: every error becomes problem+json. Bodies
+/// over `body_limit` bytes are refused with 413 while they are read (see the module docs).
 pub fn serve(
     service: &str,
-    request: Request,
+    incoming: IncomingRequest,
+    body_limit: usize,
     handler: impl FnOnce(&HttpRequest) -> Result<HttpResponse, ApiError>,
 ) -> Response {
-    let request = to_kernel(request);
     let started_ms = SystemClock.now_ms();
-    let response = match handler(&request) {
+    let mut request = to_kernel(&incoming);
+    let result =
+        read_body(incoming, request.header("content-length"), body_limit).and_then(|body| {
+            request.body = body;
+            handler(&request)
+        });
+    let response = match result {
         Ok(response) => response,
         Err(err) => {
             let duration_ms = SystemClock.now_ms().saturating_sub(started_ms);
@@ -29,11 +46,22 @@ pub fn serve(
     to_spin(response, &request.request_id)
 }
 
-fn to_kernel(request: Request) -> HttpRequest {
-    let incoming_id = request
-        .header(REQUEST_ID_HEADER)
-        .and_then(|v| v.as_str())
-        .map(str::to_owned);
+/// The request line and headers; the body is read by [`read_body`].
+fn to_kernel(request: &IncomingRequest) -> HttpRequest {
+    let headers: Vec<(String, String)> = request
+        .headers()
+        .entries()
+        .into_iter()
+        .filter_map(|(name, value)| {
+            String::from_utf8(value)
+                .ok()
+                .map(|v| (name.to_ascii_lowercase(), v))
+        })
+        .collect();
+    let incoming_id = headers
+        .iter()
+        .find(|(name, _)| name == REQUEST_ID_HEADER)
+        .map(|(_, v)| v.clone());
     let request_id = RequestId::from_header_or(incoming_id.as_deref(), || {
         UuidV7Ids::new(SystemClock, HostRandom)
             .new_id()
@@ -51,22 +79,66 @@ fn to_kernel(request: Request) -> HttpRequest {
         spin_sdk::http::Method::Options => Method::Options,
         _ => Method::Other,
     };
-    let headers = request
-        .headers()
-        .filter_map(|(name, value)| {
-            value
-                .as_str()
-                .map(|v| (name.to_ascii_lowercase(), v.to_owned()))
-        })
-        .collect();
+    let path_with_query = request.path_with_query().unwrap_or_default();
+    let (path, query) = path_with_query
+        .split_once('?')
+        .unwrap_or((path_with_query.as_str(), ""));
     HttpRequest {
         method,
-        path: request.path().to_owned(),
-        query: request.query().to_owned(),
+        path: path.to_owned(),
+        query: query.to_owned(),
         headers,
-        body: request.into_body(),
+        body: Vec::new(),
         request_id,
     }
+}
+
+/// Reads the body of `request` through `limit` bytes.
+///
+/// # Errors
+/// 413 when `content_length` declares more than `limit` (nothing is read) or the body passes
+/// `limit` while it is read; 400 `malformed-body` when the client's stream fails mid-body.
+fn read_body(
+    request: IncomingRequest,
+    content_length: Option<&str>,
+    limit: usize,
+) -> Result<Vec<u8>, ApiError> {
+    // The host has already refused a Content-Length that is not a number.
+    if content_length
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .is_some_and(|declared| declared > limit as u64)
+    {
+        return Err(ApiError::PayloadTooLarge { limit });
+    }
+    let body = request
+        .consume()
+        .map_err(|()| ApiError::internal("the request body was already consumed"))?;
+    let stream = body
+        .stream()
+        .map_err(|()| ApiError::internal("the request body stream was already taken"))?;
+    let mut bytes = Vec::new();
+    loop {
+        // At most one byte past the limit is ever read: enough to know it was passed.
+        let want = limit
+            .saturating_add(1)
+            .saturating_sub(bytes.len())
+            .min(READ_CHUNK);
+        match stream.blocking_read(want as u64) {
+            Ok(chunk) => {
+                bytes.extend_from_slice(&chunk);
+                if bytes.len() > limit {
+                    return Err(ApiError::PayloadTooLarge { limit });
+                }
+            }
+            Err(StreamError::Closed) => break,
+            Err(StreamError::LastOperationFailed(_)) => {
+                return Err(ApiError::MalformedBody {
+                    detail: "The body could not be read to its end.".into(),
+                });
+            }
+        }
+    }
+    Ok(bytes)
 }
 
 fn to_spin(response: HttpResponse, request_id: &RequestId) -> Response {

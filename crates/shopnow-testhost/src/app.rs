@@ -29,6 +29,9 @@ pub(crate) struct AppComponent {
     pub(crate) allowed_hosts: AllowedHosts,
     pub(crate) kv_stores: HashSet<String>,
     pub(crate) sqlite_dbs: HashSet<String>,
+    /// The largest linear memory any instance of this component has asked for, in bytes
+    /// (recorded by [`InstanceState`]'s resource limiter; Spin does not report it).
+    pub(crate) peak_memory: std::sync::atomic::AtomicUsize,
 }
 
 /// The application a host serves.
@@ -201,6 +204,7 @@ impl App {
             allowed_hosts,
             kv_stores: decl.key_value_stores.iter().cloned().collect(),
             sqlite_dbs: decl.sqlite_databases.iter().cloned().collect(),
+            peak_memory: std::sync::atomic::AtomicUsize::new(0),
         })
     }
 }

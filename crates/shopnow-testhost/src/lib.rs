@@ -97,12 +97,23 @@ impl HostConfig {
 /// A host serving requests; stops on [`RunningHost::shutdown`] or when dropped.
 pub struct RunningHost {
     addr: SocketAddr,
+    app: Arc<app::App>,
     routes: Vec<(String, String)>,
     shutdown: watch::Sender<bool>,
     task: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl RunningHost {
+    /// The largest linear memory, in bytes, any instance of component `id` has had since the
+    /// host started (`None` for an unknown id). Spin does not report this; tests use it to show
+    /// that a request cannot make an instance allocate what it sends.
+    pub fn peak_linear_memory(&self, id: &str) -> Option<usize> {
+        self.app
+            .components
+            .get(id)
+            .map(|c| c.peak_memory.load(std::sync::atomic::Ordering::Relaxed))
+    }
+
     /// The address the host listens on.
     pub fn addr(&self) -> SocketAddr {
         self.addr
@@ -149,9 +160,11 @@ pub async fn start(config: HostConfig) -> anyhow::Result<RunningHost> {
         .with_context(|| format!("cannot listen on {listen}"))?;
     let addr = listener.local_addr()?;
     let (tx, rx) = watch::channel(false);
-    let task = tokio::spawn(server::serve(listener, Arc::new(app), rx));
+    let app = Arc::new(app);
+    let task = tokio::spawn(server::serve(listener, app.clone(), rx));
     Ok(RunningHost {
         addr,
+        app,
         routes,
         shutdown: tx,
         task: Some(task),

@@ -175,6 +175,7 @@ where
 {
     let pre = component.pre.clone();
     let mut store = Store::new(pre.engine(), InstanceState::new(app, component));
+    store.limiter(|state| state);
     let req = store
         .data_mut()
         .http()

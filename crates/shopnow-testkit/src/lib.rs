@@ -487,6 +487,15 @@ impl TestApp {
         }
     }
 
+    /// The largest linear memory any instance of `component` has had, in bytes: only the
+    /// in-process test host reports it (`None` on Spin or for an unknown component).
+    pub fn peak_linear_memory(&self, component: &str) -> Option<usize> {
+        match &self.host {
+            Some(Running::TestHost(h)) => h.peak_linear_memory(component),
+            _ => None,
+        }
+    }
+
     /// The address the application listens on.
     pub fn addr(&self) -> SocketAddr {
         self.addr
