@@ -113,10 +113,87 @@ pub fn public_key_entry(seed: &str, kid: &str) -> String {
         .to_list_entry()
 }
 
-/// A unique address for `name` in this test: the key-value store (Redis on the Postgres backend)
-/// outlives a test, so sign-in throttling counters must never be shared between tests or runs.
+/// A unique address for `name` in this test and run (addresses stay unique across the tests'
+/// databases and logs).
 pub fn email(app: &TestApp, name: &str) -> String {
     static RUN: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     let run = RUN.get_or_init(|| uuid::Uuid::new_v4().simple().to_string()[..8].to_owned());
     format!("{name}.{run}.{}@example.com", app.addr().port())
+}
+
+/// Runs `sql` (no parameters, portable between PostgreSQL and SQLite) on identity's database
+/// under the API: PostgreSQL on the Postgres backend, the SQLite file on the embedded one. Returns
+/// the rows of a query, each value as text (NULL as `None`).
+pub async fn identity_sql(app: &TestApp, sql: &str) -> Vec<Vec<Option<String>>> {
+    if let Some(url) = app.database_url("identity_database_url") {
+        let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+            .await
+            .unwrap();
+        tokio::spawn(conn);
+        return client
+            .simple_query(sql)
+            .await
+            .unwrap_or_else(|e| panic!("{sql}: {e}"))
+            .into_iter()
+            .filter_map(|m| match m {
+                tokio_postgres::SimpleQueryMessage::Row(row) => Some(
+                    (0..row.len())
+                        .map(|i| row.get(i).map(str::to_owned))
+                        .collect(),
+                ),
+                _ => None,
+            })
+            .collect();
+    }
+    let path = app.sqlite_path("identity").expect("embedded backend");
+    let db = rusqlite::Connection::open(path).unwrap();
+    db.busy_timeout(std::time::Duration::from_secs(5)).unwrap();
+    let mut rows = Vec::new();
+    for statement in sql.split(";\n").filter(|s| !s.trim().is_empty()) {
+        let mut stmt = db
+            .prepare(statement)
+            .unwrap_or_else(|e| panic!("{statement}: {e}"));
+        let columns = stmt.column_count();
+        let mut result = stmt.raw_query();
+        while let Some(row) = result.next().unwrap() {
+            rows.push(
+                (0..columns)
+                    .map(|i| match row.get_ref(i).unwrap() {
+                        rusqlite::types::ValueRef::Null => None,
+                        rusqlite::types::ValueRef::Integer(n) => Some(n.to_string()),
+                        rusqlite::types::ValueRef::Real(x) => Some(x.to_string()),
+                        rusqlite::types::ValueRef::Text(t) | rusqlite::types::ValueRef::Blob(t) => {
+                            Some(String::from_utf8_lossy(t).into_owned())
+                        }
+                    })
+                    .collect(),
+            );
+        }
+    }
+    rows
+}
+
+/// Makes every insert into identity's `audit_log` fail (a trigger), so a use case's second
+/// statement fails after its first succeeded; [`mend_audit_log`] undoes it.
+pub async fn break_audit_log(app: &TestApp) {
+    let sql = if app.database_url("identity_database_url").is_some() {
+        "CREATE FUNCTION shopnow_test_fail() RETURNS trigger LANGUAGE plpgsql AS \
+         $$ BEGIN RAISE EXCEPTION 'audit log broken by the test'; END $$;\n\
+         CREATE TRIGGER shopnow_test_fail BEFORE INSERT ON audit_log \
+         FOR EACH ROW EXECUTE FUNCTION shopnow_test_fail()"
+    } else {
+        "CREATE TRIGGER shopnow_test_fail BEFORE INSERT ON audit_log \
+         BEGIN SELECT RAISE(ABORT, 'audit log broken by the test'); END"
+    };
+    identity_sql(app, sql).await;
+}
+
+/// Undoes [`break_audit_log`].
+pub async fn mend_audit_log(app: &TestApp) {
+    let sql = if app.database_url("identity_database_url").is_some() {
+        "DROP TRIGGER shopnow_test_fail ON audit_log"
+    } else {
+        "DROP TRIGGER shopnow_test_fail"
+    };
+    identity_sql(app, sql).await;
 }

@@ -38,11 +38,11 @@ pub struct Erasure {
 
 /// Users.
 pub trait UserRepository {
-    /// Inserts a new user.
+    /// Inserts a new user and its audit record, in one transaction (neither without the other).
     ///
     /// # Errors
     /// [`RepoError::EmailTaken`] if the normalised email exists.
-    fn insert(&self, user: &User) -> Result<(), RepoError>;
+    fn insert(&self, user: &User, audit: &AuditRecord) -> Result<(), RepoError>;
 
     /// The live (not erased) user with this normalised email.
     ///
@@ -67,8 +67,9 @@ pub trait UserRepository {
         now_ms: i64,
     ) -> Result<Option<User>, RepoError>;
 
-    /// Replaces the password hash and revokes every refresh-token family of the user, in one
-    /// transaction. Returns whether a live user was updated.
+    /// Replaces the password hash, revokes every refresh-token family of the user and writes
+    /// `audit`, in one transaction (nothing when there is no live user). Returns whether a live
+    /// user was updated.
     ///
     /// # Errors
     /// [`RepoError`] on storage failure.
@@ -77,14 +78,21 @@ pub trait UserRepository {
         id: &str,
         hash: &PasswordHashText,
         now_ms: i64,
+        audit: &AuditRecord,
     ) -> Result<bool, RepoError>;
 
-    /// Overwrites personal data and revokes every family, in one transaction. Returns whether
-    /// a live user was erased.
+    /// Overwrites personal data, revokes every family and writes `audit`, in one transaction
+    /// (nothing when there is no live user). Returns whether a live user was erased.
     ///
     /// # Errors
     /// [`RepoError`] on storage failure.
-    fn erase(&self, id: &str, erasure: &Erasure, now_ms: i64) -> Result<bool, RepoError>;
+    fn erase(
+        &self,
+        id: &str,
+        erasure: &Erasure,
+        now_ms: i64,
+        audit: &AuditRecord,
+    ) -> Result<bool, RepoError>;
 }
 
 /// Refresh-token families.

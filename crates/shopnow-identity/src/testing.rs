@@ -20,8 +20,13 @@ use crate::ports::{
     SignInThrottle, UserRepository,
 };
 
-/// Users; password changes and erasure revoke the user's sessions, as the SQL repository does.
-pub struct MemoryUsers(RefCell<Vec<(User, bool)>>, Rc<MemorySessions>);
+/// Users; password changes and erasure revoke the user's sessions, and changes write their audit
+/// record, as the SQL repository does.
+pub struct MemoryUsers(
+    RefCell<Vec<(User, bool)>>,
+    Rc<MemorySessions>,
+    Rc<MemoryAudit>,
+);
 
 impl MemoryUsers {
     pub fn by_email(&self, normalized: &str) -> Option<User> {
@@ -30,7 +35,7 @@ impl MemoryUsers {
 }
 
 impl UserRepository for MemoryUsers {
-    fn insert(&self, user: &User) -> Result<(), RepoError> {
+    fn insert(&self, user: &User, audit: &AuditRecord) -> Result<(), RepoError> {
         let mut users = self.0.borrow_mut();
         if users
             .iter()
@@ -39,7 +44,7 @@ impl UserRepository for MemoryUsers {
             return Err(RepoError::EmailTaken);
         }
         users.push((user.clone(), false));
-        Ok(())
+        self.2.record(audit)
     }
 
     fn find_by_email(&self, normalized: &str) -> Result<Option<User>, RepoError> {
@@ -81,6 +86,7 @@ impl UserRepository for MemoryUsers {
         id: &str,
         hash: &PasswordHashText,
         now: i64,
+        audit: &AuditRecord,
     ) -> Result<bool, RepoError> {
         let mut users = self.0.borrow_mut();
         let changed = users
@@ -88,11 +94,20 @@ impl UserRepository for MemoryUsers {
             .find(|(u, e)| !e && u.id == id)
             .map(|(u, _)| u.password_hash = hash.clone())
             .is_some();
-        self.1.revoke_user(id, now);
+        if changed {
+            self.1.revoke_user(id, now);
+            self.2.record(audit)?;
+        }
         Ok(changed)
     }
 
-    fn erase(&self, id: &str, erasure: &Erasure, now: i64) -> Result<bool, RepoError> {
+    fn erase(
+        &self,
+        id: &str,
+        erasure: &Erasure,
+        now: i64,
+        audit: &AuditRecord,
+    ) -> Result<bool, RepoError> {
         let mut users = self.0.borrow_mut();
         Ok(users
             .iter_mut()
@@ -107,7 +122,13 @@ impl UserRepository for MemoryUsers {
                 *erased = true;
             })
             .is_some())
-        .inspect(|_| self.1.revoke_user(id, now))
+        .and_then(|erased| {
+            if erased {
+                self.1.revoke_user(id, now);
+                self.2.record(audit)?;
+            }
+            Ok(erased)
+        })
     }
 }
 
@@ -269,7 +290,7 @@ impl PasswordHasher for FakeHasher {
 pub struct Harness {
     pub users: MemoryUsers,
     pub sessions: Rc<MemorySessions>,
-    pub audit: MemoryAudit,
+    pub audit: Rc<MemoryAudit>,
     pub throttle: MemoryThrottle,
     pub hasher: FakeHasher,
     pub clock: FixedClock,
@@ -287,10 +308,11 @@ impl Harness {
         )
         .unwrap();
         let sessions = Rc::new(MemorySessions::default());
+        let audit = Rc::new(MemoryAudit::default());
         Self {
-            users: MemoryUsers(RefCell::default(), Rc::clone(&sessions)),
+            users: MemoryUsers(RefCell::default(), Rc::clone(&sessions), Rc::clone(&audit)),
             sessions,
-            audit: MemoryAudit::default(),
+            audit,
             throttle: MemoryThrottle::default(),
             hasher: FakeHasher::default(),
             clock: FixedClock::at(1_800_000_000_000),
@@ -342,7 +364,7 @@ impl Harness {
         Ports {
             users: &self.users,
             sessions: &*self.sessions,
-            audit: &self.audit,
+            audit: &*self.audit,
             throttle: &self.throttle,
             hasher: &self.hasher,
             clock: &self.clock,

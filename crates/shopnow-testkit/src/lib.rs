@@ -153,8 +153,9 @@ pub struct TestApp {
     addr: SocketAddr,
     client: reqwest::Client,
     databases: HashMap<String, String>,
+    backend: Backend,
     cleanup: Option<PgCleanup>,
-    _state: tempfile::TempDir,
+    state: tempfile::TempDir,
 }
 
 struct PgCleanup {
@@ -482,9 +483,17 @@ impl TestApp {
             kind: host,
             client,
             databases,
+            backend,
             cleanup,
-            _state: state,
+            state,
         }
+    }
+
+    /// The file of the SQLite database `label` on the embedded backend (`None` on PostgreSQL),
+    /// for tests that must reach under the API (e.g. to break a table and see nothing written).
+    pub fn sqlite_path(&self, label: &str) -> Option<PathBuf> {
+        (self.backend == Backend::Embedded)
+            .then(|| self.state.path().join(format!("sqlite-{label}.db")))
     }
 
     /// The largest linear memory any instance of `component` has had, in bytes: only the

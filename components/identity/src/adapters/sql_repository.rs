@@ -125,23 +125,40 @@ impl SignInThrottle for SqlIdentityRepository<'_> {
     }
 }
 
+fn insert_audit(db: &dyn Database, record: &AuditRecord) -> Result<(), DbError> {
+    db.execute(
+        "INSERT INTO audit_log (id, occurred_at, event, user_id, request_id) \
+         VALUES ($1, $2, $3, $4, $5)",
+        &[
+            text(&record.id),
+            SqlValue::Int(record.occurred_at_ms),
+            text(record.event.as_str()),
+            SqlValue::from(record.user_id.clone()),
+            text(&record.request_id),
+        ],
+    )
+    .map(|_| ())
+}
+
 impl UserRepository for SqlIdentityRepository<'_> {
-    fn insert(&self, user: &User) -> Result<(), RepoError> {
+    fn insert(&self, user: &User, audit: &AuditRecord) -> Result<(), RepoError> {
         self.run(|db| {
-            db.execute(
-                "INSERT INTO users (id, email, email_normalized, display_name, password_hash, roles, created_at, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $7)",
-                &[
-                    text(&user.id),
-                    text(user.email.as_str()),
-                    text(user.email.normalized()),
-                    text(user.display_name.as_str()),
-                    text(&user.password_hash.0),
-                    SqlValue::Text(roles_to_text(&user.roles)),
-                    SqlValue::Int(user.created_at_ms),
-                ],
-            )
-            .map(|_| ())
+            transaction(db, |tx| {
+                tx.execute(
+                    "INSERT INTO users (id, email, email_normalized, display_name, password_hash, roles, created_at, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $7)",
+                    &[
+                        text(&user.id),
+                        text(user.email.as_str()),
+                        text(user.email.normalized()),
+                        text(user.display_name.as_str()),
+                        text(&user.password_hash.0),
+                        SqlValue::Text(roles_to_text(&user.roles)),
+                        SqlValue::Int(user.created_at_ms),
+                    ],
+                )?;
+                insert_audit(tx, audit)
+            })
         })
     }
 
@@ -190,6 +207,7 @@ impl UserRepository for SqlIdentityRepository<'_> {
         id: &str,
         hash: &PasswordHashText,
         now_ms: i64,
+        audit: &AuditRecord,
     ) -> Result<bool, RepoError> {
         self.run(|db| {
             transaction(db, |tx| {
@@ -202,13 +220,22 @@ impl UserRepository for SqlIdentityRepository<'_> {
                         &[text(id), text(&hash.0), SqlValue::Int(now_ms)],
                     )?
                     .is_empty();
-                revoke_all_families(tx, id, now_ms)?;
+                if changed {
+                    revoke_all_families(tx, id, now_ms)?;
+                    insert_audit(tx, audit)?;
+                }
                 Ok(changed)
             })
         })
     }
 
-    fn erase(&self, id: &str, erasure: &Erasure, now_ms: i64) -> Result<bool, RepoError> {
+    fn erase(
+        &self,
+        id: &str,
+        erasure: &Erasure,
+        now_ms: i64,
+        audit: &AuditRecord,
+    ) -> Result<bool, RepoError> {
         self.run(|db| {
             transaction(db, |tx| {
                 let erased = tx.query(
@@ -223,8 +250,12 @@ impl UserRepository for SqlIdentityRepository<'_> {
                         SqlValue::Int(now_ms),
                     ],
                 )?;
+                if erased.is_empty() {
+                    return Ok(false);
+                }
                 revoke_all_families(tx, id, now_ms)?;
-                Ok(!erased.is_empty())
+                insert_audit(tx, audit)?;
+                Ok(true)
             })
         })
     }
@@ -316,19 +347,6 @@ impl SessionRepository for SqlIdentityRepository<'_> {
 
 impl AuditLog for SqlIdentityRepository<'_> {
     fn record(&self, record: &AuditRecord) -> Result<(), RepoError> {
-        self.run(|db| {
-            db.execute(
-                "INSERT INTO audit_log (id, occurred_at, event, user_id, request_id) \
-                 VALUES ($1, $2, $3, $4, $5)",
-                &[
-                    text(&record.id),
-                    SqlValue::Int(record.occurred_at_ms),
-                    text(record.event.as_str()),
-                    SqlValue::from(record.user_id.clone()),
-                    text(&record.request_id),
-                ],
-            )
-            .map(|_| ())
-        })
+        self.run(|db| insert_audit(db, record))
     }
 }

@@ -30,13 +30,13 @@ pub fn change_password(
     let mut salt = [0u8; 16];
     ports.random.fill(&mut salt)?;
     let hash = ports.hasher.hash(new.secret(), &salt)?;
+    let audit = super::audit_record(ports, AuditEvent::PasswordChanged, Some(&user.id))?;
     if !ports
         .users
-        .change_password(&user.id, &hash, ports.clock.now_ms())?
+        .change_password(&user.id, &hash, ports.clock.now_ms(), &audit)?
     {
         return Err(IdentityError::NotFound);
     }
-    super::audit(ports, AuditEvent::PasswordChanged, Some(&user.id))?;
     Ok(())
 }
 

@@ -24,13 +24,13 @@ pub fn erase_account(ports: &Ports<'_>, principal: &Principal) -> Result<(), Ide
         display_name: ERASED_DISPLAY_NAME.to_owned(),
         password_hash: PasswordHashText(UNUSABLE_HASH.to_owned()),
     };
+    let audit = super::audit_record(ports, AuditEvent::AccountErased, Some(&principal.user_id))?;
     if !ports
         .users
-        .erase(&principal.user_id, &erasure, ports.clock.now_ms())?
+        .erase(&principal.user_id, &erasure, ports.clock.now_ms(), &audit)?
     {
         return Err(IdentityError::NotFound);
     }
-    super::audit(ports, AuditEvent::AccountErased, Some(&principal.user_id))?;
     Ok(())
 }
 

@@ -111,14 +111,23 @@ fn new_refresh_token(
     Ok((token, row))
 }
 
-/// Appends an audit record for this request.
-fn audit(ports: &Ports<'_>, event: AuditEvent, user_id: Option<&str>) -> Result<(), IdentityError> {
-    ports.audit.record(&AuditRecord {
+/// An audit record of `event` for this request, for a repository to write with its change.
+fn audit_record(
+    ports: &Ports<'_>,
+    event: AuditEvent,
+    user_id: Option<&str>,
+) -> Result<AuditRecord, IdentityError> {
+    Ok(AuditRecord {
         id: ports.ids.new_id()?,
         occurred_at_ms: ports.clock.now_ms(),
         event,
         user_id: user_id.map(str::to_owned),
         request_id: ports.request_id.to_owned(),
-    })?;
+    })
+}
+
+/// Appends an audit record for this request (for events that change nothing else).
+fn audit(ports: &Ports<'_>, event: AuditEvent, user_id: Option<&str>) -> Result<(), IdentityError> {
+    ports.audit.record(&audit_record(ports, event, user_id)?)?;
     Ok(())
 }

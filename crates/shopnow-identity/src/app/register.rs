@@ -72,11 +72,11 @@ pub fn register(
         password_hash,
         created_at_ms: ports.clock.now_ms(),
     };
-    ports.users.insert(&user).map_err(|e| match e {
+    let audit = super::audit_record(ports, AuditEvent::Registered, Some(&user.id))?;
+    ports.users.insert(&user, &audit).map_err(|e| match e {
         RepoError::EmailTaken => IdentityError::EmailTaken,
         other => IdentityError::Storage(other),
     })?;
-    super::audit(ports, AuditEvent::Registered, Some(&user.id))?;
     Ok(UserView::from(&user))
 }
 
