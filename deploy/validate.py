@@ -99,6 +99,19 @@ def main():
                            for c in spec.get("components", []))
                 if used:
                     problems.append(f"SpinApp/{name}: required variable {variable!r} is not bound")
+        # Secrets fail closed: production, and every secret or jwt_* variable its components use
+        # bound (an unbound one would run with spin.toml's public development default).
+        environment = [v for v in spec.get("variables", []) if v.get("name") == "shopnow_environment"]
+        if [v.get("value") for v in environment] != ["production"]:
+            problems.append(f"SpinApp/{name}: shopnow_environment must be bound to 'production'")
+        for variable, decl in app_variables.items():
+            if not (decl.get("secret") or variable.startswith("jwt_")) or variable in bound:
+                continue
+            used = any(f"{{{{ {variable} }}}}" in str(components.get(c, {}))
+                       for c in spec.get("components", []))
+            if used:
+                problems.append(f"SpinApp/{name}: secret or jwt_* variable {variable!r} is not "
+                                "bound: it would run with spin.toml's public development default")
         if spec.get("enableAutoscaling") and spec.get("replicas") is not None:
             problems.append(f"SpinApp/{name}: replicas is set but the autoscaler owns it")
 

@@ -17,4 +17,5 @@ mod bearer;
 mod bodies;
 mod jwks;
 mod me;
+mod secrets;
 mod users;

@@ -48,8 +48,11 @@ impl Settings {
             config.required("jwt_key_id")?.trim(),
         )
         .map_err(ApiError::internal_from)?;
-        let previous = PublicKey::parse_list(&config.get_or("jwt_previous_public_keys", ""))
-            .map_err(ApiError::internal_from)?;
+        let previous = config.checked(
+            "jwt_previous_public_keys",
+            config.get_or("jwt_previous_public_keys", ""),
+        )?;
+        let previous = PublicKey::parse_list(&previous).map_err(ApiError::internal_from)?;
         let current = key.public_key();
         let current_kid = current.kid().to_owned();
         // A previous key never shadows the current one, even if an operator reuses a kid.

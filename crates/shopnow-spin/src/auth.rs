@@ -47,7 +47,7 @@ impl LazyVerifier {
     /// [`ApiError::Internal`] when a variable is missing or empty.
     pub fn from_variables(config: Config) -> Result<Self, ApiError> {
         Ok(Self::new(
-            config.required("jwt_public_keys")?,
+            config.public_keys("jwt_public_keys")?,
             token_audience(config)?,
         ))
     }
