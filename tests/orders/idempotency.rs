@@ -136,3 +136,57 @@ orders_test!(async fn a_503_is_not_stored_so_a_retry_runs_again(app) {
     assert!(orders.iter().all(|o| o["status"] == "failed"));
     assert_eq!(stock(&app, &lamp).await, (5, 0, 5));
 });
+
+// A request slower than its claim's lock loses the key to a retry, and must then record and
+// charge nothing: every write on the key names the claim id it was given. The first checkout's
+// reservation is held up by a row lock the test takes on the product in the catalog's
+// PostgreSQL database, so the claim lapses inside that one request (SQLite has no row locks to
+// hold one reservation up with: the embedded variants are skipped).
+api_test_with!(
+    options().variable("orders_idempotency_lock_ms", "300"),
+    async fn a_request_slower_than_its_claim_records_and_charges_nothing(app) {
+        let Some(catalog_db) = app.database_url("catalog_database_url") else {
+            shopnow_testkit::record_skip("needs PostgreSQL: a row lock holds one reservation up");
+            return;
+        };
+        let shop = Shop::open(&app).await;
+        let lamp = shop.product(&app, &seller(), "Lamp", 1999, 10).await;
+        let buyer = customer();
+        let (k, body) = (key(), checkout_body(&[(&lamp, 1)], "tok_ok"));
+        let (db, conn) = tokio_postgres::connect(&catalog_db, tokio_postgres::NoTls).await.unwrap();
+        tokio::spawn(conn);
+        db.batch_execute("BEGIN").await.unwrap();
+        db.batch_execute(&format!("SELECT 1 FROM products WHERE id = '{lamp}' FOR UPDATE")).await.unwrap();
+        let send = |k: String, body: Value| {
+            let (client, url, bearer) = (app.client().clone(), app.url("/v1/orders"), buyer.bearer());
+            tokio::spawn(async move {
+                let resp = client.post(url).header("authorization", bearer).header("idempotency-key", k)
+                    .json(&body).send().await.unwrap();
+                let status = resp.status().as_u16();
+                (status, resp.json::<Value>().await.unwrap())
+            })
+        };
+        let first = send(k.clone(), body.clone());
+        // Twice the lock: the first request's claim lapses while its reservation waits.
+        tokio::time::sleep(std::time::Duration::from_millis(600)).await;
+        let second = send(k.clone(), body.clone());
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        db.batch_execute("COMMIT").await.unwrap();
+        let (first, second) = (first.await.unwrap(), second.await.unwrap());
+
+        // The second request took the key over and placed the order; the first, finding its
+        // claim gone, gave its hold back and was told the key is in use.
+        assert_eq!(second.0, 201, "second: {}", second.1);
+        assert_eq!(first.0, 409, "first: {}", first.1);
+        assert!(first.1["type"].as_str().unwrap().ends_with("/idempotency-key-in-use"), "{}", first.1);
+        let orders: Value = app.get("/v1/orders").header("authorization", buyer.bearer()).send().await.unwrap()
+            .json().await.unwrap();
+        assert_eq!(orders["orders"].as_array().unwrap().len(), 1, "{orders}");
+        assert_eq!(stock(&app, &lamp).await, (9, 0, 9), "one unit sold, nothing held");
+        // A retry replays the one order.
+        let replay = post_order(&app, &buyer, &k, &body).await;
+        assert_eq!(replay.status(), 201);
+        let replay: Value = replay.json().await.unwrap();
+        assert_eq!(replay["id"], second.1["id"]);
+    }
+);

@@ -91,6 +91,7 @@ impl Settings {
                 payment_call_ms: call_ms,
                 compensation_ms: call_ms,
                 lookup_ms: call_ms,
+                key_lock_ms: millis(config, "idempotency_lock_ms", defaults.key_lock_ms)?,
             },
             database_url: config.get_or("database_url", ""),
         })

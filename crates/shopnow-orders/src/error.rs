@@ -89,7 +89,10 @@ impl From<OrdersError> for ApiError {
             OrdersError::Conflict(detail) => Self::Conflict { detail },
             OrdersError::OutOfStock(items) => Self::OutOfStock { items },
             OrdersError::PaymentDeclined => Self::PaymentDeclined,
-            OrdersError::KeyInUse => Self::IdempotencyKeyInUse,
+            // A claim taken over: the key is another request's now, as if it had been in flight.
+            OrdersError::KeyInUse | OrdersError::Storage(RepoError::ClaimLost) => {
+                Self::IdempotencyKeyInUse
+            }
             OrdersError::KeyReused => Self::IdempotencyKeyReused,
             OrdersError::Storage(RepoError::Unavailable(m)) => {
                 Self::ServiceUnavailable { cause: m.into() }

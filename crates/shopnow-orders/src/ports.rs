@@ -23,6 +23,10 @@ pub enum RepoError {
     /// The store could not be reached.
     #[error("store unavailable: {0}")]
     Unavailable(String),
+    /// A write on an idempotency key matched nothing under this request's claim id: the claim
+    /// lapsed and another request took the key over. Nothing was written.
+    #[error("the idempotency key's claim was taken over by another request")]
+    ClaimLost,
     /// Any other failure.
     #[error("store failure: {0}")]
     Failed(String),
@@ -60,12 +64,26 @@ pub struct KeyClaim<'a> {
     pub expires_at_ms: i64,
 }
 
+/// A request's claim on an idempotency key. Every write on the key names `claim_id`, so a
+/// request whose claim lapsed and was taken over can no longer change it.
+#[derive(Debug, Clone, Copy)]
+pub struct KeyHold<'a> {
+    /// Whose key.
+    pub user_id: &'a str,
+    /// The key.
+    pub key: &'a IdempotencyKey,
+    /// The id [`OrderRepository::claim_key`] gave this request's claim.
+    pub claim_id: &'a str,
+}
+
 /// What claiming a key found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum KeyClaimOutcome {
-    /// The key is ours to use. `previous_order` is set when we took over an expired claim whose
-    /// request had already recorded an order.
+    /// The key is ours to use, under `claim_id`. `previous_order` is set when we took over an
+    /// expired claim whose request had already recorded an order.
     Claimed {
+        /// Names this request as the key's holder in every later write.
+        claim_id: String,
         /// The order the abandoned request recorded, if any.
         previous_order: Option<OrderId>,
     },
@@ -88,10 +106,8 @@ pub enum KeyClaimOutcome {
 /// [`OrderRepository::update`]).
 #[derive(Debug, Clone, Copy)]
 pub struct KeyOutcome<'a> {
-    /// Whose key.
-    pub user_id: &'a str,
-    /// The key.
-    pub key: &'a IdempotencyKey,
+    /// The claim it is stored under.
+    pub hold: KeyHold<'a>,
     /// The outcome (JSON of `app::CheckoutOutcome`).
     pub outcome: &'a str,
 }
@@ -146,16 +162,12 @@ pub trait OrderRepository {
     /// [`RepoError`] on storage failure.
     fn claim_key(&self, claim: &KeyClaim<'_>) -> Result<KeyClaimOutcome, RepoError>;
 
-    /// Stores the finished request's outcome under the key.
+    /// Stores the finished request's outcome under the key, if the key is still held by
+    /// `hold`'s claim.
     ///
     /// # Errors
-    /// [`RepoError`] on storage failure.
-    fn complete_key(
-        &self,
-        user_id: &str,
-        key: &IdempotencyKey,
-        outcome: &str,
-    ) -> Result<(), RepoError>;
+    /// [`RepoError::ClaimLost`] when another request holds the key now (nothing is written).
+    fn complete_key(&self, hold: KeyHold<'_>, outcome: &str) -> Result<(), RepoError>;
 
     /// Unlocks an in-flight key after a failure worth retrying, noting `attempted`, the order id
     /// the failed attempt used: the retry resumes from that order if it was recorded, and
@@ -163,14 +175,12 @@ pub trait OrderRepository {
     /// succeeded after the call timed out). The key keeps its fingerprint, so a retry must send
     /// the same body.
     ///
+    /// Only under `hold`'s claim: a request whose claim was taken over must not unlock its
+    /// successor's.
+    ///
     /// # Errors
-    /// [`RepoError`] on storage failure.
-    fn release_key(
-        &self,
-        user_id: &str,
-        key: &IdempotencyKey,
-        attempted: &OrderId,
-    ) -> Result<(), RepoError>;
+    /// [`RepoError::ClaimLost`] when another request holds the key now (nothing is written).
+    fn release_key(&self, hold: KeyHold<'_>, attempted: &OrderId) -> Result<(), RepoError>;
 
     /// Forgets every in-flight key that recorded `order_id` (the sweep resolved that order).
     ///
@@ -179,21 +189,24 @@ pub trait OrderRepository {
     fn release_keys_of_order(&self, order_id: &OrderId) -> Result<(), RepoError>;
 
     /// Inserts a new order with its lines, fulfilments, history and `outbox` messages in one
-    /// transaction, and links it to the in-flight `key` of `user_id`.
+    /// transaction, and links it to the key `hold` claims.
     ///
     /// # Errors
-    /// [`RepoError`] on storage failure.
+    /// [`RepoError::ClaimLost`] when the key is no longer held by `hold`'s claim: nothing is
+    /// written (another request owns the checkout now); [`RepoError`] on storage failure.
     fn insert(
         &self,
         order: &Order,
         outbox: &[OutboxMessage],
-        key: Option<(&str, &IdempotencyKey)>,
+        hold: Option<KeyHold<'_>>,
     ) -> Result<(), RepoError>;
 
     /// Saves a changed order (status, payment, stock, fulfilments, new history entries) and
     /// `outbox` in one transaction, if its stored version is still `order.version`; with
     /// `completes`, the same transaction stores that outcome under its key (a checkout's last
-    /// step: one transaction instead of two).
+    /// step: one transaction instead of two) if the key is still held by its claim — otherwise
+    /// the order is saved and the outcome is not (the key names the order, so whoever holds it
+    /// now replays it from there).
     ///
     /// # Errors
     /// [`RepoError::Conflict`] when the order changed since it was read (nothing is saved).
@@ -445,6 +458,9 @@ pub struct Deadlines {
     pub compensation_ms: u64,
     /// Budget of the cart's catalog lookups (issued concurrently).
     pub lookup_ms: u64,
+    /// How long a checkout's claim on its idempotency key locks it
+    /// (`domain::idempotency::LOCK_MS` by default; a retry may take over a lapsed claim).
+    pub key_lock_ms: u64,
 }
 
 impl Default for Deadlines {
@@ -455,6 +471,7 @@ impl Default for Deadlines {
             payment_call_ms: 150,
             compensation_ms: 150,
             lookup_ms: 150,
+            key_lock_ms: crate::domain::idempotency::LOCK_MS.unsigned_abs(),
         }
     }
 }

@@ -17,7 +17,7 @@ use crate::domain::order::{NewOrder, Order, OrderLine, OrderStatus};
 use crate::domain::{Cart, OrderId, PaymentToken, ProductId, Quantity, ShippingAddress};
 use crate::ports::{
     AuthorizeOutcome, CartStore, CatalogClient, CatalogError, Deadlines, KeyClaim, KeyClaimOutcome,
-    KeyOutcome, ListPosition, OrderRepository, OrderSummary, OutboxMessage, PaymentError,
+    KeyHold, KeyOutcome, ListPosition, OrderRepository, OrderSummary, OutboxMessage, PaymentError,
     PaymentGateway, Ports, ProductInfo, ProductLookup, RepoError, ReservedLine, SellerFulfilment,
 };
 
@@ -47,6 +47,7 @@ pub(crate) fn address() -> ShippingAddress {
 #[derive(Debug, Clone)]
 struct KeyRow {
     fingerprint: Fingerprint,
+    claim_id: String,
     outcome: Option<String>,
     locked_until_ms: i64,
     expires_at_ms: i64,
@@ -60,6 +61,8 @@ pub(crate) struct MemoryOrders {
     keys: RefCell<HashMap<(String, String), KeyRow>>,
     outbox: RefCell<Vec<OutboxMessage>>,
     conflicts: Cell<usize>,
+    claims: Cell<u32>,
+    steal_before_insert: Cell<bool>,
 }
 
 impl MemoryOrders {
@@ -84,6 +87,7 @@ impl MemoryOrders {
             (user.into(), key.into()),
             KeyRow {
                 fingerprint: fp.clone(),
+                claim_id: "held-by-another-request".into(),
                 outcome: None,
                 locked_until_ms,
                 expires_at_ms: locked_until_ms + KEY_TTL_MS,
@@ -113,6 +117,33 @@ impl MemoryOrders {
         }
     }
 
+    /// A new claim id, as the SQL repository mints one per claim.
+    fn next_claim(&self) -> String {
+        self.claims.set(self.claims.get() + 1);
+        format!("claim-{}", self.claims.get())
+    }
+
+    /// Another request takes over `user`'s `key` (its lock lapsed): the claim id changes.
+    pub(crate) fn take_over_key(&self, user: &str, key: &str) {
+        let claim = self.next_claim();
+        if let Some(row) = self.keys.borrow_mut().get_mut(&(user.into(), key.into())) {
+            row.claim_id = claim;
+        }
+    }
+
+    /// The next insert finds its key taken over first (this request was slower than its lock).
+    pub(crate) fn steal_claim_before_next_insert(&self) {
+        self.steal_before_insert.set(true);
+    }
+
+    /// Whether `hold` still holds its key.
+    fn holds(&self, hold: KeyHold<'_>) -> bool {
+        self.keys
+            .borrow()
+            .get(&(hold.user_id.into(), hold.key.as_str().into()))
+            .is_some_and(|row| row.claim_id == hold.claim_id)
+    }
+
     /// Makes the next `n` updates fail with a concurrent-change conflict (after bumping the
     /// stored version, as a concurrent writer would).
     pub(crate) fn conflict_next_updates(&self, n: usize) {
@@ -140,15 +171,19 @@ impl OrderRepository for MemoryOrders {
                     });
                 }
                 row.locked_until_ms = claim.locked_until_ms;
+                row.claim_id = self.next_claim();
                 return Ok(KeyClaimOutcome::Claimed {
+                    claim_id: row.claim_id.clone(),
                     previous_order: row.order_id.clone(),
                 });
             }
         }
+        let claim_id = self.next_claim();
         keys.insert(
             id,
             KeyRow {
                 fingerprint: claim.fingerprint.clone(),
+                claim_id: claim_id.clone(),
                 outcome: None,
                 locked_until_ms: claim.locked_until_ms,
                 expires_at_ms: claim.expires_at_ms,
@@ -156,39 +191,40 @@ impl OrderRepository for MemoryOrders {
             },
         );
         Ok(KeyClaimOutcome::Claimed {
+            claim_id,
             previous_order: None,
         })
     }
 
-    fn complete_key(
-        &self,
-        user_id: &str,
-        key: &IdempotencyKey,
-        outcome: &str,
-    ) -> Result<(), RepoError> {
-        if let Some(row) = self
+    fn complete_key(&self, hold: KeyHold<'_>, outcome: &str) -> Result<(), RepoError> {
+        match self
             .keys
             .borrow_mut()
-            .get_mut(&(user_id.into(), key.as_str().into()))
+            .get_mut(&(hold.user_id.into(), hold.key.as_str().into()))
+            .filter(|row| row.claim_id == hold.claim_id)
         {
-            row.outcome = Some(outcome.to_owned());
+            Some(row) => {
+                row.outcome = Some(outcome.to_owned());
+                Ok(())
+            }
+            None => Err(RepoError::ClaimLost),
         }
-        Ok(())
     }
 
-    fn release_key(
-        &self,
-        user_id: &str,
-        key: &IdempotencyKey,
-        attempted: &OrderId,
-    ) -> Result<(), RepoError> {
+    fn release_key(&self, hold: KeyHold<'_>, attempted: &OrderId) -> Result<(), RepoError> {
         let mut keys = self.keys.borrow_mut();
-        let id = (user_id.to_owned(), key.as_str().to_owned());
-        if let Some(row) = keys.get_mut(&id).filter(|r| r.outcome.is_none()) {
-            row.locked_until_ms = 0;
-            row.order_id = Some(attempted.clone());
+        let id = (hold.user_id.to_owned(), hold.key.as_str().to_owned());
+        match keys
+            .get_mut(&id)
+            .filter(|r| r.outcome.is_none() && r.claim_id == hold.claim_id)
+        {
+            Some(row) => {
+                row.locked_until_ms = 0;
+                row.order_id = Some(attempted.clone());
+                Ok(())
+            }
+            None => Err(RepoError::ClaimLost),
         }
-        Ok(())
     }
 
     fn release_keys_of_order(&self, order_id: &OrderId) -> Result<(), RepoError> {
@@ -202,19 +238,27 @@ impl OrderRepository for MemoryOrders {
         &self,
         order: &Order,
         outbox: &[OutboxMessage],
-        key: Option<(&str, &IdempotencyKey)>,
+        hold: Option<KeyHold<'_>>,
     ) -> Result<(), RepoError> {
+        if let Some(hold) = hold {
+            if self.steal_before_insert.replace(false) {
+                self.take_over_key(hold.user_id, hold.key.as_str());
+            }
+            if !self.holds(hold) {
+                return Err(RepoError::ClaimLost);
+            }
+        }
         let mut stored = order.clone();
         stored.mark_saved();
         self.orders
             .borrow_mut()
             .insert(order.id.to_string(), stored);
         self.outbox.borrow_mut().extend_from_slice(outbox);
-        if let Some((user, key)) = key
+        if let Some(hold) = hold
             && let Some(row) = self
                 .keys
                 .borrow_mut()
-                .get_mut(&(user.into(), key.as_str().into()))
+                .get_mut(&(hold.user_id.into(), hold.key.as_str().into()))
         {
             row.order_id = Some(order.id.clone());
         }
@@ -245,7 +289,11 @@ impl OrderRepository for MemoryOrders {
         self.outbox.borrow_mut().extend_from_slice(outbox);
         drop(orders);
         if let Some(done) = completes {
-            self.complete_key(done.user_id, done.key, done.outcome)?;
+            // A claim taken over keeps the order saved and the outcome unwritten.
+            match self.complete_key(done.hold, done.outcome) {
+                Ok(()) | Err(RepoError::ClaimLost) => {}
+                Err(e) => return Err(e),
+            }
         }
         Ok(())
     }

@@ -16,7 +16,7 @@ use shopnow_kernel::sql::{
 };
 use shopnow_money::{Currency, Money};
 use shopnow_orders::domain::fulfilment::TrackingNumber;
-use shopnow_orders::domain::idempotency::{Fingerprint, IdempotencyKey};
+use shopnow_orders::domain::idempotency::Fingerprint;
 use shopnow_orders::domain::order::{
     HistoryEntry, Order, OrderLine, OrderStatus, PaymentStatus, StockState,
 };
@@ -24,7 +24,7 @@ use shopnow_orders::domain::{
     Fulfilment, FulfilmentStatus, OrderId, ProductId, Quantity, ShippingAddress,
 };
 use shopnow_orders::ports::{
-    KeyClaim, KeyClaimOutcome, KeyOutcome, ListPosition, OrderRepository, OrderSummary,
+    KeyClaim, KeyClaimOutcome, KeyHold, KeyOutcome, ListPosition, OrderRepository, OrderSummary,
     OutboxMessage, RepoError, SellerFulfilment,
 };
 
@@ -38,6 +38,8 @@ const ORDER_COLUMNS: &str = "id, buyer_id, status, currency, total_amount, shipp
 enum TxError {
     Db(DbError),
     Conflict,
+    /// A write on an idempotency key matched nothing under its claim id (rolled back).
+    ClaimLost,
 }
 
 impl From<DbError> for TxError {
@@ -125,6 +127,7 @@ impl<'a> SqlOrderRepository<'a> {
         mut work: impl FnMut(&dyn Database) -> Result<T, TxError>,
     ) -> Result<T, RepoError> {
         let mut conflict = false;
+        let mut claim_lost = false;
         let result = self.run(|db| {
             transaction(db, |tx| match work(tx) {
                 Ok(v) => Ok(Some(v)),
@@ -132,16 +135,21 @@ impl<'a> SqlOrderRepository<'a> {
                     conflict = true;
                     Err(TxError::Conflict)
                 }
+                Err(TxError::ClaimLost) => {
+                    claim_lost = true;
+                    Err(TxError::ClaimLost)
+                }
                 Err(TxError::Db(e)) => Err(TxError::Db(e)),
             })
             .or_else(|e| match e {
-                TxError::Conflict => Ok(None),
+                TxError::Conflict | TxError::ClaimLost => Ok(None),
                 TxError::Db(e) => Err(e),
             })
         })?;
         match result {
             Some(v) => Ok(v),
             None if conflict => Err(RepoError::Conflict),
+            None if claim_lost => Err(RepoError::ClaimLost),
             None => Err(RepoError::Failed("transaction produced no result".into())),
         }
     }
@@ -260,17 +268,21 @@ fn load_orders(db: &dyn Database, rows: Vec<Row>) -> Result<Vec<Order>, DbError>
     Ok(orders)
 }
 
-/// Stores a finished request's outcome under its idempotency key.
-fn store_outcome(db: &dyn Database, done: KeyOutcome<'_>) -> Result<(), DbError> {
-    db.execute(
-        "UPDATE idempotency_keys SET outcome = $3 WHERE user_id = $1 AND idem_key = $2",
+/// Stores a finished request's outcome under its idempotency key, if its claim still holds the
+/// key; returns whether it did. (RETURNING, not the affected-row count: on SQLite the count is
+/// the shared connection's.)
+fn store_outcome(db: &dyn Database, done: KeyOutcome<'_>) -> Result<bool, DbError> {
+    let stored = db.query(
+        "UPDATE idempotency_keys SET outcome = $3 \
+         WHERE user_id = $1 AND idem_key = $2 AND claim_id = $4 RETURNING claim_id",
         &[
-            text(done.user_id),
-            text(done.key.as_str()),
+            text(done.hold.user_id),
+            text(done.hold.key.as_str()),
             text(done.outcome),
+            text(done.hold.claim_id),
         ],
     )?;
-    Ok(())
+    Ok(!stored.is_empty())
 }
 
 fn insert_history(db: &dyn Database, order: &Order) -> Result<(), DbError> {
@@ -357,6 +369,7 @@ impl OrderRepository for SqlOrderRepository<'_> {
             // is forgotten and claimed afresh, and a live one is looked at under lock.
             if insert(db)? {
                 return Ok(KeyClaimOutcome::Claimed {
+                    claim_id: claim_id.clone(),
                     previous_order: None,
                 });
             }
@@ -367,6 +380,7 @@ impl OrderRepository for SqlOrderRepository<'_> {
             )?;
             if !lapsed.is_empty() && insert(db)? {
                 return Ok(KeyClaimOutcome::Claimed {
+                    claim_id: claim_id.clone(),
                     previous_order: None,
                 });
             }
@@ -405,38 +419,39 @@ impl OrderRepository for SqlOrderRepository<'_> {
                 .opt_text(2)?
                 .map(|id| OrderId::parse(&id).map_err(|_| conversion("order id")))
                 .transpose()?;
-            Ok(KeyClaimOutcome::Claimed { previous_order })
+            Ok(KeyClaimOutcome::Claimed {
+                claim_id: claim_id.clone(),
+                previous_order,
+            })
         })
     }
 
-    fn complete_key(
-        &self,
-        user_id: &str,
-        key: &IdempotencyKey,
-        outcome: &str,
-    ) -> Result<(), RepoError> {
+    fn complete_key(&self, hold: KeyHold<'_>, outcome: &str) -> Result<(), RepoError> {
         self.write(|db| {
-            let done = KeyOutcome {
-                user_id,
-                key,
-                outcome,
-            };
-            Ok(store_outcome(db, done)?)
+            if store_outcome(db, KeyOutcome { hold, outcome })? {
+                Ok(())
+            } else {
+                Err(TxError::ClaimLost)
+            }
         })
     }
 
-    fn release_key(
-        &self,
-        user_id: &str,
-        key: &IdempotencyKey,
-        attempted: &OrderId,
-    ) -> Result<(), RepoError> {
+    fn release_key(&self, hold: KeyHold<'_>, attempted: &OrderId) -> Result<(), RepoError> {
         self.write(|db| {
-            db.execute(
+            let released = db.query(
                 "UPDATE idempotency_keys SET locked_until = 0, order_id = $3 \
-                 WHERE user_id = $1 AND idem_key = $2 AND outcome IS NULL",
-                &[text(user_id), text(key.as_str()), text(attempted.as_str())],
+                 WHERE user_id = $1 AND idem_key = $2 AND claim_id = $4 AND outcome IS NULL \
+                 RETURNING claim_id",
+                &[
+                    text(hold.user_id),
+                    text(hold.key.as_str()),
+                    text(attempted.as_str()),
+                    text(hold.claim_id),
+                ],
             )?;
+            if released.is_empty() {
+                return Err(TxError::ClaimLost);
+            }
             Ok(())
         })
     }
@@ -455,7 +470,7 @@ impl OrderRepository for SqlOrderRepository<'_> {
         &self,
         order: &Order,
         outbox: &[OutboxMessage],
-        key: Option<(&str, &IdempotencyKey)>,
+        hold: Option<KeyHold<'_>>,
     ) -> Result<(), RepoError> {
         let address = serde_json::to_string(&order.shipping_address)
             .map_err(|e| RepoError::Failed(e.to_string()))?;
@@ -516,11 +531,22 @@ impl OrderRepository for SqlOrderRepository<'_> {
             }
             insert_history(db, order)?;
             insert_outbox(db, outbox)?;
-            if let Some((user, key)) = key {
-                db.execute(
-                    "UPDATE idempotency_keys SET order_id = $3 WHERE user_id = $1 AND idem_key = $2",
-                    &[text(user), text(key.as_str()), text(order.id.as_str())],
+            if let Some(hold) = hold {
+                // Only under this request's claim: if it lapsed and another request took the key
+                // over, the whole insert rolls back and nothing of this order exists.
+                let linked = db.query(
+                    "UPDATE idempotency_keys SET order_id = $3 \
+                     WHERE user_id = $1 AND idem_key = $2 AND claim_id = $4 RETURNING claim_id",
+                    &[
+                        text(hold.user_id),
+                        text(hold.key.as_str()),
+                        text(order.id.as_str()),
+                        text(hold.claim_id),
+                    ],
                 )?;
+                if linked.is_empty() {
+                    return Err(TxError::ClaimLost);
+                }
             }
             Ok(())
         })
@@ -568,6 +594,8 @@ impl OrderRepository for SqlOrderRepository<'_> {
             }
             insert_history(db, order)?;
             insert_outbox(db, outbox)?;
+            // A claim taken over: the order is saved, the outcome is not (the key names this
+            // order, so its new holder replays it).
             if let Some(done) = completes {
                 store_outcome(db, done)?;
             }

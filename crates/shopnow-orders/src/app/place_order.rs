@@ -23,7 +23,10 @@ use crate::OrdersError;
 use crate::domain::idempotency::{Fingerprint, IdempotencyKey, KEY_TTL_MS, LOCK_MS};
 use crate::domain::order::{NewOrder, Order, OrderError, OrderLine, OrderStatus};
 use crate::domain::{Cart, OrderId, PaymentToken, ProductId, Quantity, ShippingAddress};
-use crate::ports::{AuthorizeOutcome, CatalogError, KeyClaim, KeyClaimOutcome, KeyOutcome, Ports};
+use crate::ports::{
+    AuthorizeOutcome, CatalogError, KeyClaim, KeyClaimOutcome, KeyHold, KeyOutcome, Ports,
+    RepoError,
+};
 
 /// A validated checkout request.
 #[derive(Debug, Clone)]
@@ -64,10 +67,11 @@ pub fn place_order(ports: &Ports<'_>, checkout: Checkout) -> Result<Placed, Orde
         key: &checkout.key,
         fingerprint: &checkout.fingerprint,
         now_ms: now,
-        locked_until_ms: now.saturating_add(LOCK_MS),
+        locked_until_ms: now
+            .saturating_add(i64::try_from(ports.deadlines.key_lock_ms).unwrap_or(LOCK_MS)),
         expires_at_ms: now.saturating_add(KEY_TTL_MS),
     };
-    match ports.orders.claim_key(&claim)? {
+    let (claim_id, previous) = match ports.orders.claim_key(&claim)? {
         KeyClaimOutcome::Completed {
             fingerprint,
             outcome,
@@ -90,10 +94,19 @@ pub fn place_order(ports: &Ports<'_>, checkout: Checkout) -> Result<Placed, Orde
             });
         }
         KeyClaimOutcome::Claimed {
-            previous_order: Some(previous),
-        } => match resume(ports, &previous)? {
+            claim_id,
+            previous_order,
+        } => (claim_id, previous_order),
+    };
+    let hold = KeyHold {
+        user_id: &checkout.buyer_id,
+        key: &checkout.key,
+        claim_id: &claim_id,
+    };
+    if let Some(previous) = previous {
+        match resume(ports, &previous)? {
             Resume::Answer(outcome) => {
-                finish(ports, &checkout, &outcome);
+                finish(ports, hold, &outcome);
                 return Ok(Placed {
                     outcome,
                     replayed: true,
@@ -118,7 +131,7 @@ pub fn place_order(ports: &Ports<'_>, checkout: Checkout) -> Result<Placed, Orde
                     false
                 });
                 if !settled {
-                    unlock(ports, &checkout, &previous);
+                    unlock(ports, hold, &previous);
                     return Err(OrdersError::DependencyUnavailable {
                         dependency: "catalog",
                         cause: "the previous attempt's compensation is still due".into(),
@@ -131,27 +144,24 @@ pub fn place_order(ports: &Ports<'_>, checkout: Checkout) -> Result<Placed, Orde
                 // buyer's own ghost hold could make the retry out of stock.
                 let budget = Budget::starting_now(ports.clock, ports.deadlines.compensation_ms);
                 if let Err(e) = ports.catalog.release(&budget, &previous) {
-                    unlock(ports, &checkout, &previous);
+                    unlock(ports, hold, &previous);
                     return Err(OrdersError::DependencyUnavailable {
                         dependency: "catalog",
                         cause: format!("releasing the previous attempt's hold: {e}"),
                     });
                 }
             }
-        },
-        KeyClaimOutcome::Claimed {
-            previous_order: None,
-        } => {}
+        }
     }
     let order_id = OrderId::parse(&ports.ids.new_id()?)
         .map_err(|_| OrdersError::Internal("minted order id is not a UUID".into()))?;
-    match run(ports, &checkout, &order_id) {
+    match run(ports, &checkout, hold, &order_id) {
         Ok(Ran {
             outcome,
             key_completed,
         }) => {
             if !key_completed {
-                finish(ports, &checkout, &outcome);
+                finish(ports, hold, &outcome);
             }
             Ok(Placed {
                 outcome,
@@ -159,20 +169,18 @@ pub fn place_order(ports: &Ports<'_>, checkout: Checkout) -> Result<Placed, Orde
             })
         }
         Err(err) => {
-            unlock(ports, &checkout, &order_id);
+            unlock(ports, hold, &order_id);
             Err(err)
         }
     }
 }
 
 /// Unlocks the key for a retry, noting the order id this attempt used (see
-/// [`OrderRepository::release_key`](crate::ports::OrderRepository::release_key)). A failure is
-/// logged: the claim lapses after `LOCK_MS`, and retries get 409 until then.
-fn unlock(ports: &Ports<'_>, checkout: &Checkout, attempted: &OrderId) {
-    if let Err(e) = ports
-        .orders
-        .release_key(&checkout.buyer_id, &checkout.key, attempted)
-    {
+/// [`OrderRepository::release_key`](crate::ports::OrderRepository::release_key)), unless the
+/// claim was taken over (then the key is its new holder's). A failure is logged: the claim
+/// lapses after its lock, and retries get 409 until then.
+fn unlock(ports: &Ports<'_>, hold: KeyHold<'_>, attempted: &OrderId) {
+    if let Err(e) = ports.orders.release_key(hold, attempted) {
         log(
             ports,
             "warn",
@@ -230,16 +238,14 @@ fn stored_outcome(ports: &Ports<'_>, outcome: &CheckoutOutcome) -> Option<String
         .ok()
 }
 
-/// Stores the outcome under the key. A failure is logged: the key's claim still names the order,
-/// so a retry after the lock lapses resumes from it rather than ordering twice.
-fn finish(ports: &Ports<'_>, checkout: &Checkout, outcome: &CheckoutOutcome) {
+/// Stores the outcome under the key, under this request's claim. A failure (a claim taken over
+/// included) is logged: the key still names the order, so whoever retries resumes from it rather
+/// than ordering twice.
+fn finish(ports: &Ports<'_>, hold: KeyHold<'_>, outcome: &CheckoutOutcome) {
     let Some(stored) = stored_outcome(ports, outcome) else {
         return;
     };
-    if let Err(e) = ports
-        .orders
-        .complete_key(&checkout.buyer_id, &checkout.key, &stored)
-    {
+    if let Err(e) = ports.orders.complete_key(hold, &stored) {
         log(
             ports,
             "warn",
@@ -333,7 +339,12 @@ impl From<CheckoutOutcome> for Ran {
 }
 
 /// The saga proper for the new order `order_id`, after the key is claimed.
-fn run(ports: &Ports<'_>, checkout: &Checkout, order_id: &OrderId) -> Result<Ran, OrdersError> {
+fn run(
+    ports: &Ports<'_>,
+    checkout: &Checkout,
+    hold: KeyHold<'_>,
+    order_id: &OrderId,
+) -> Result<Ran, OrdersError> {
     let order_id = order_id.clone();
     let (items, from_cart) = match &checkout.items {
         Some(items) => (items.clone(), false),
@@ -408,14 +419,21 @@ fn run(ports: &Ports<'_>, checkout: &Checkout, order_id: &OrderId) -> Result<Ran
     let recorded = outbox(ports, &order, &events).and_then(|messages| {
         ports
             .orders
-            .insert(
-                &order,
-                &messages,
-                Some((checkout.buyer_id.as_str(), &checkout.key)),
-            )
+            .insert(&order, &messages, Some(hold))
             .map_err(OrdersError::from)
     });
     if let Err(e) = recorded {
+        // Also when the claim was taken over while this request reserved (its lock lapsed): the
+        // key is another request's now, so this one records nothing, charges nothing and gives
+        // its hold back; its client is told the key is in use.
+        if matches!(e, OrdersError::Storage(RepoError::ClaimLost)) {
+            log(
+                ports,
+                "warn",
+                "idempotency.claim_lost",
+                &[("order.id", order_id.as_str()), ("step", "record_order")],
+            );
+        }
         release_quietly(ports, &order_id);
         return Err(e);
     }
@@ -473,8 +491,7 @@ fn run(ports: &Ports<'_>, checkout: &Checkout, order_id: &OrderId) -> Result<Ran
     };
     let stored = stored_outcome(ports, &outcome);
     let completes = stored.as_deref().map(|stored| KeyOutcome {
-        user_id: &checkout.buyer_id,
-        key: &checkout.key,
+        hold,
         outcome: stored,
     });
     if let Err(e) = save_completing(ports, &mut order, &events, completes) {
@@ -500,6 +517,7 @@ mod tests {
     use super::*;
     use crate::app::set_cart_item::set_cart_item;
     use crate::domain::order::{PaymentStatus, StockState};
+    use crate::ports::OrderRepository as _;
     use crate::testing::{Harness, address, pid};
     use shopnow_kernel::ids::Clock as _;
 
@@ -703,6 +721,56 @@ mod tests {
         assert_eq!(h.catalog.available(1), 0, "five sold, none held");
         assert_eq!(h.catalog.reserve_calls(), 2);
         assert_eq!(h.orders.all().len(), 1);
+    }
+
+    #[test]
+    fn a_request_whose_claim_was_taken_over_records_and_charges_nothing() {
+        // Slower than its lock: another request took the key over while this one reserved.
+        let h = harness();
+        h.orders.steal_claim_before_next_insert();
+        let c = checkout("k1", Some(vec![(1, 5)]), "tok_ok");
+        let err = place_order(&h.ports(), c.clone()).unwrap_err();
+        assert!(
+            matches!(err, OrdersError::Storage(RepoError::ClaimLost)),
+            "{err:?}"
+        );
+        assert!(h.orders.all().is_empty(), "no order recorded");
+        assert_eq!(h.payments.authorize_calls(), 0, "nothing charged");
+        assert_eq!(h.catalog.available(1), 5, "its hold given back");
+        // It did not unlock the key it lost: its new holder's lock stands.
+        assert!(matches!(
+            place_order(&h.ports(), c.clone()),
+            Err(OrdersError::KeyInUse)
+        ));
+        // Once that lock lapses, a retry checks out exactly once.
+        h.clock.advance(LOCK_MS + 1);
+        let placed = place_order(&h.ports(), c).unwrap();
+        assert!(matches!(placed.outcome, CheckoutOutcome::Created { .. }));
+        assert_eq!(h.orders.all().len(), 1);
+        assert_eq!(h.payments.authorize_calls(), 1);
+    }
+
+    #[test]
+    fn an_outcome_is_stored_only_under_the_claim_that_earned_it() {
+        let h = harness();
+        let c = checkout("k1", Some(vec![(1, 1)]), "tok_ok");
+        place_order(&h.ports(), c.clone()).unwrap();
+        h.orders.forget_outcome("buyer", "k1", 0);
+        h.orders.take_over_key("buyer", "k1");
+        let stale = KeyHold {
+            user_id: "buyer",
+            key: &c.key,
+            claim_id: "claim-1",
+        };
+        assert_eq!(
+            h.orders.complete_key(stale, "{}"),
+            Err(RepoError::ClaimLost)
+        );
+        assert_eq!(
+            h.orders.release_key(stale, &only_order(&h).id),
+            Err(RepoError::ClaimLost)
+        );
+        assert_eq!(h.orders.key_state("buyer", "k1"), Some("in_flight"));
     }
 
     #[test]
