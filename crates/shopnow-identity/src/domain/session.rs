@@ -109,6 +109,40 @@ pub struct NewRefreshToken {
 mod tests {
     use super::*;
 
+    /// Known answers, computed independently (Python's `base64.urlsafe_b64encode` without
+    /// padding and `hashlib.sha256(...).hexdigest()`): a change of encoding or hash breaks every
+    /// stored session, so it must not happen silently.
+    #[test]
+    fn refresh_tokens_and_their_hashes_match_known_answers() {
+        let zeros = RefreshToken::from_random(&[0u8; 32]);
+        assert_eq!(
+            zeros.secret().expose(),
+            "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+        );
+        assert_eq!(
+            zeros.hash().0,
+            "0f007385b6f9d4b7eeb2748605afe1a984a0a3bfa3f014d09e2a784ce9e5cd1a"
+        );
+        let mut counting = [0u8; 32];
+        for (i, b) in counting.iter_mut().enumerate() {
+            *b = u8::try_from(i).unwrap();
+        }
+        let token = RefreshToken::from_random(&counting);
+        assert_eq!(
+            token.secret().expose(),
+            "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8"
+        );
+        assert_eq!(
+            token.hash().0,
+            "ea866a757e4c38babfa8127cbe9a409d3e1f93a00ff1488ff735fcf917afffd0"
+        );
+        // A presented token hashes the same as the issued one.
+        let presented = RefreshToken::presented(Secret::new(
+            "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8".into(),
+        ));
+        assert_eq!(presented.hash(), token.hash());
+    }
+
     fn record(spent: Option<i64>, revoked: Option<i64>) -> RefreshTokenRecord {
         RefreshTokenRecord {
             token_hash: RefreshTokenHash("h".into()),
