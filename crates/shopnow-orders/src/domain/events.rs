@@ -1,6 +1,7 @@
 //! Domain events: what happened to an order. Each one is appended to the order's history and
-//! written to the outbox in the same transaction as the change; consumers must be idempotent
-//! (the outbox delivers at least once).
+//! written to the outbox in the same transaction as the change. Nothing relays the outbox yet
+//! (docs/orders.md, "Outbox relay"; issue 12): the rows are the durable record a relay will
+//! deliver at least once, so its consumers will have to be idempotent.
 
 use serde::Serialize;
 use shopnow_money::Money;
