@@ -121,56 +121,9 @@ pub fn email(app: &TestApp, name: &str) -> String {
     format!("{name}.{run}.{}@example.com", app.addr().port())
 }
 
-/// Runs `sql` (no parameters, portable between PostgreSQL and SQLite) on identity's database
-/// under the API: PostgreSQL on the Postgres backend, the SQLite file on the embedded one. Returns
-/// the rows of a query, each value as text (NULL as `None`).
+/// [`service_sql`] on identity's database.
 pub async fn identity_sql(app: &TestApp, sql: &str) -> Vec<Vec<Option<String>>> {
-    if let Some(url) = app.database_url("identity_database_url") {
-        let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
-            .await
-            .unwrap();
-        tokio::spawn(conn);
-        return client
-            .simple_query(sql)
-            .await
-            .unwrap_or_else(|e| panic!("{sql}: {e}"))
-            .into_iter()
-            .filter_map(|m| match m {
-                tokio_postgres::SimpleQueryMessage::Row(row) => Some(
-                    (0..row.len())
-                        .map(|i| row.get(i).map(str::to_owned))
-                        .collect(),
-                ),
-                _ => None,
-            })
-            .collect();
-    }
-    let path = app.sqlite_path("identity").expect("embedded backend");
-    let db = rusqlite::Connection::open(path).unwrap();
-    db.busy_timeout(std::time::Duration::from_secs(5)).unwrap();
-    let mut rows = Vec::new();
-    for statement in sql.split(";\n").filter(|s| !s.trim().is_empty()) {
-        let mut stmt = db
-            .prepare(statement)
-            .unwrap_or_else(|e| panic!("{statement}: {e}"));
-        let columns = stmt.column_count();
-        let mut result = stmt.raw_query();
-        while let Some(row) = result.next().unwrap() {
-            rows.push(
-                (0..columns)
-                    .map(|i| match row.get_ref(i).unwrap() {
-                        rusqlite::types::ValueRef::Null => None,
-                        rusqlite::types::ValueRef::Integer(n) => Some(n.to_string()),
-                        rusqlite::types::ValueRef::Real(x) => Some(x.to_string()),
-                        rusqlite::types::ValueRef::Text(t) | rusqlite::types::ValueRef::Blob(t) => {
-                            Some(String::from_utf8_lossy(t).into_owned())
-                        }
-                    })
-                    .collect(),
-            );
-        }
-    }
-    rows
+    service_sql(app, "identity", sql).await
 }
 
 /// Makes every insert into identity's `audit_log` fail (a trigger), so a use case's second

@@ -85,3 +85,48 @@ async fn the_sweep_resolves_a_checkout_that_crashed_before_confirming() {
     assert_eq!(payment(&app, &id).await.unwrap()["status"], "voided");
     assert_eq!(sweep(&app).await["abandoned"], 0);
 }
+
+// What a checkout leaves when its reserve lands in the catalog after the call timed out and the
+// compensating release fails too: a hold for an order id noted only on the buyer's idempotency
+// key (no order was recorded). Recreated in both services' databases; the sweep must give the
+// units back in its next run, not at the hold's 15-minute expiry. (The in-memory test
+// `a_hold_left_by_an_unrecorded_attempt_is_released_once` makes the same state by failing the
+// calls themselves.)
+api_test_with!(
+    options().variable("catalog_cache_ttl_secs", "0"),
+    async fn the_sweep_gives_back_a_hold_no_recorded_order_owns(app) {
+        let shop = Shop::open(&app).await;
+        let s1 = seller();
+        let lamp = shop.product(&app, &s1, "Lamp", 1999, 5).await;
+        let buyer = customer();
+        // A first run migrates orders' database (and finds nothing to do).
+        assert_eq!(sweep(&app).await["stranded_released"], 0);
+        let attempt = uuid::Uuid::new_v4();
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_millis();
+        service_sql(&app, "catalog", &format!(
+            "INSERT INTO reservations (order_id, state, created_at, expires_at, updated_at) \
+             VALUES ('{attempt}', 'held', {now}, {}, {now});\n\
+             INSERT INTO reservation_lines (order_id, position, product_id, seller_id, title, unit_amount, unit_currency, quantity) \
+             VALUES ('{attempt}', 0, '{lamp}', '{}', 'Lamp', 1999, 'EUR', 2);\n\
+             UPDATE products SET reserved = reserved + 2 WHERE id = '{lamp}'",
+            now + 900_000, s1.id
+        )).await;
+        service_sql(&app, "orders", &format!(
+            "INSERT INTO idempotency_keys (user_id, idem_key, fingerprint, claim_id, order_id, locked_until, created_at, expires_at) \
+             VALUES ('{}', 'stranded-key', 'fp', 'claim', '{attempt}', 0, {now}, {})",
+            buyer.id, now + 86_400_000
+        )).await;
+        assert_eq!(stock(&app, &lamp).await, (5, 2, 3), "the stranded hold");
+
+        let report = sweep(&app).await;
+        assert_eq!(report["stranded_released"], 1, "{report}");
+        assert_eq!(stock(&app, &lamp).await, (5, 0, 5));
+        // Released once: the key no longer names the attempt.
+        assert_eq!(sweep(&app).await["stranded_released"], 0);
+        let key = service_sql(&app, "orders", "SELECT order_id FROM idempotency_keys WHERE idem_key = 'stranded-key'").await;
+        assert_eq!(key, vec![vec![None]]);
+    }
+);

@@ -211,3 +211,56 @@ pub fn sign_access_token(
     );
     signer.sign(claims).expect("sign")
 }
+
+/// Runs `sql` (no parameters, portable between PostgreSQL and SQLite; statements separated by
+/// `;` and a line break) on `service`'s own database under the API: PostgreSQL on the Postgres
+/// backend, the SQLite file on the embedded one. For tests that must recreate a state the API
+/// cannot reach. Returns the rows of queries, each value as text (NULL as `None`).
+pub async fn service_sql(app: &TestApp, service: &str, sql: &str) -> Vec<Vec<Option<String>>> {
+    if let Some(url) = app.database_url(&format!("{service}_database_url")) {
+        let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+            .await
+            .unwrap();
+        tokio::spawn(conn);
+        return client
+            .simple_query(sql)
+            .await
+            .unwrap_or_else(|e| panic!("{sql}: {e}"))
+            .into_iter()
+            .filter_map(|m| match m {
+                tokio_postgres::SimpleQueryMessage::Row(row) => Some(
+                    (0..row.len())
+                        .map(|i| row.get(i).map(str::to_owned))
+                        .collect(),
+                ),
+                _ => None,
+            })
+            .collect();
+    }
+    let path = app.sqlite_path(service).expect("embedded backend");
+    let db = rusqlite::Connection::open(path).unwrap();
+    db.busy_timeout(std::time::Duration::from_secs(5)).unwrap();
+    let mut rows = Vec::new();
+    for statement in sql.split(";\n").filter(|s| !s.trim().is_empty()) {
+        let mut stmt = db
+            .prepare(statement)
+            .unwrap_or_else(|e| panic!("{statement}: {e}"));
+        let columns = stmt.column_count();
+        let mut result = stmt.raw_query();
+        while let Some(row) = result.next().unwrap() {
+            rows.push(
+                (0..columns)
+                    .map(|i| match row.get_ref(i).unwrap() {
+                        rusqlite::types::ValueRef::Null => None,
+                        rusqlite::types::ValueRef::Integer(n) => Some(n.to_string()),
+                        rusqlite::types::ValueRef::Real(x) => Some(x.to_string()),
+                        rusqlite::types::ValueRef::Text(t) | rusqlite::types::ValueRef::Blob(t) => {
+                            Some(String::from_utf8_lossy(t).into_owned())
+                        }
+                    })
+                    .collect(),
+            );
+        }
+    }
+    rows
+}

@@ -263,6 +263,22 @@ pub trait OrderRepository {
     /// [`RepoError`] on storage failure.
     fn owing_compensation(&self, limit: u32) -> Result<Vec<Order>, RepoError>;
 
+    /// Order ids that failed checkout attempts noted on their keys ([`Self::release_key`]) but
+    /// never recorded as orders, on keys not in flight (`locked_until <= now_ms`) and without an
+    /// outcome: each may still hold stock in the catalog (its reserve landed after its call
+    /// timed out, and its release failed too).
+    ///
+    /// # Errors
+    /// [`RepoError`] on storage failure.
+    fn unrecorded_attempts(&self, now_ms: i64, limit: u32) -> Result<Vec<OrderId>, RepoError>;
+
+    /// Forgets the attempt `order_id` on the keys that noted it (its hold was given back), so
+    /// the sweep does not release it again and a retry runs afresh.
+    ///
+    /// # Errors
+    /// [`RepoError`] on storage failure.
+    fn forget_attempt(&self, order_id: &OrderId) -> Result<(), RepoError>;
+
     /// Deletes keys past their expiry; returns how many.
     ///
     /// # Errors

@@ -21,6 +21,25 @@ use crate::ports::{
     PaymentGateway, Ports, ProductInfo, ProductLookup, RepoError, ReservedLine, SellerFulfilment,
 };
 
+/// A checkout by `buyer` of `items` (product number, quantity; `None`: the cart) paid with
+/// `token`, under `key`.
+pub(crate) fn checkout(key: &str, items: Option<Vec<(u32, i64)>>, token: &str) -> Checkout {
+    let body = serde_json::json!({"key": key, "items": items, "token": token});
+    Checkout {
+        buyer_id: "buyer".into(),
+        key: IdempotencyKey::parse(key).unwrap(),
+        fingerprint: Fingerprint::of("POST", "/v1/orders", &body),
+        items: items.map(|items| {
+            items
+                .into_iter()
+                .map(|(p, q)| (pid(p), Quantity::parse(q).unwrap()))
+                .collect()
+        }),
+        shipping_address: address(),
+        payment_token: PaymentToken::parse(token).unwrap(),
+    }
+}
+
 pub(crate) fn pid(n: u32) -> ProductId {
     ProductId::parse(&format!("0190a000-0000-7000-8000-{n:012x}")).unwrap()
 }
@@ -404,6 +423,30 @@ impl OrderRepository for MemoryOrders {
             .collect();
         rows.truncate(limit as usize);
         Ok(rows)
+    }
+
+    fn unrecorded_attempts(&self, now_ms: i64, limit: u32) -> Result<Vec<OrderId>, RepoError> {
+        let orders = self.orders.borrow();
+        let mut ids: Vec<OrderId> = self
+            .keys
+            .borrow()
+            .values()
+            .filter(|r| r.outcome.is_none() && r.locked_until_ms <= now_ms)
+            .filter_map(|r| r.order_id.clone())
+            .filter(|id| !orders.contains_key(id.as_str()))
+            .collect();
+        ids.dedup();
+        ids.truncate(limit as usize);
+        Ok(ids)
+    }
+
+    fn forget_attempt(&self, order_id: &OrderId) -> Result<(), RepoError> {
+        for row in self.keys.borrow_mut().values_mut() {
+            if row.outcome.is_none() && row.order_id.as_ref() == Some(order_id) {
+                row.order_id = None;
+            }
+        }
+        Ok(())
     }
 
     fn purge_keys(&self, now_ms: i64) -> Result<u64, RepoError> {

@@ -734,6 +734,32 @@ impl OrderRepository for SqlOrderRepository<'_> {
         })
     }
 
+    fn unrecorded_attempts(&self, now_ms: i64, limit: u32) -> Result<Vec<OrderId>, RepoError> {
+        self.read(|db| {
+            db.query(
+                "SELECT DISTINCT k.order_id FROM idempotency_keys k \
+                 WHERE k.outcome IS NULL AND k.order_id IS NOT NULL AND k.locked_until <= $1 \
+                 AND NOT EXISTS (SELECT 1 FROM orders o WHERE o.id = k.order_id) \
+                 ORDER BY k.order_id LIMIT $2",
+                &[int(now_ms), int(i64::from(limit))],
+            )?
+            .iter()
+            .map(|row| OrderId::parse(&row.text(0)?).map_err(|_| conversion("order id")))
+            .collect()
+        })
+    }
+
+    fn forget_attempt(&self, order_id: &OrderId) -> Result<(), RepoError> {
+        self.write(|db| {
+            db.execute(
+                "UPDATE idempotency_keys SET order_id = NULL \
+                 WHERE order_id = $1 AND outcome IS NULL",
+                &[text(order_id.as_str())],
+            )?;
+            Ok(())
+        })
+    }
+
     fn purge_keys(&self, now_ms: i64) -> Result<u64, RepoError> {
         self.write(|db| {
             let expired = db

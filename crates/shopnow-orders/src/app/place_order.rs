@@ -518,25 +518,8 @@ mod tests {
     use crate::app::set_cart_item::set_cart_item;
     use crate::domain::order::{PaymentStatus, StockState};
     use crate::ports::OrderRepository as _;
-    use crate::testing::{Harness, address, pid};
+    use crate::testing::{Harness, checkout, pid};
     use shopnow_kernel::ids::Clock as _;
-
-    fn checkout(key: &str, items: Option<Vec<(u32, i64)>>, token: &str) -> Checkout {
-        let body = serde_json::json!({"key": key, "items": items, "token": token});
-        Checkout {
-            buyer_id: "buyer".into(),
-            key: IdempotencyKey::parse(key).unwrap(),
-            fingerprint: Fingerprint::of("POST", "/v1/orders", &body),
-            items: items.map(|items| {
-                items
-                    .into_iter()
-                    .map(|(p, q)| (pid(p), Quantity::parse(q).unwrap()))
-                    .collect()
-            }),
-            shipping_address: address(),
-            payment_token: PaymentToken::parse(token).unwrap(),
-        }
-    }
 
     fn harness() -> Harness {
         let h = Harness::new();

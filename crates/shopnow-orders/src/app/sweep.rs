@@ -7,7 +7,13 @@
 //!   the idempotency key that recorded it is freed so the client's retry runs afresh.
 //! - An ended order that still holds stock or funds (a compensation missed its deadline) gets
 //!   its compensations retried.
+//! - A checkout attempt that failed before recording its order, but whose reserve may have
+//!   landed after its call timed out and whose release failed too, left a hold in the catalog
+//!   for an order id noted only on its idempotency key: the hold is released (within a minute,
+//!   not at the catalog's 15-minute expiry) and the note forgotten.
 //! - Idempotency keys older than 24 hours are deleted.
+
+use shopnow_kernel::outbound::Budget;
 
 use super::{change_order, log, settle};
 use crate::OrdersError;
@@ -29,6 +35,8 @@ pub struct SweepReport {
     pub compensated: u32,
     /// Orders still owing a compensation after this run.
     pub still_owing: u32,
+    /// Holds of unrecorded checkout attempts released.
+    pub stranded_released: u32,
     /// Expired idempotency keys deleted.
     pub keys_purged: u64,
 }
@@ -84,6 +92,26 @@ pub fn sweep(ports: &Ports<'_>) -> Result<SweepReport, OrdersError> {
             ),
         }
     }
+    for attempt in ports.orders.unrecorded_attempts(now, BATCH)? {
+        let budget = Budget::starting_now(ports.clock, ports.deadlines.compensation_ms);
+        let released = ports
+            .catalog
+            .release(&budget, &attempt)
+            .map_err(|e| OrdersError::DependencyUnavailable {
+                dependency: "catalog",
+                cause: e.to_string(),
+            })
+            .and_then(|()| Ok(ports.orders.forget_attempt(&attempt)?));
+        match released {
+            Ok(()) => report.stranded_released = report.stranded_released.saturating_add(1),
+            Err(e) => log(
+                ports,
+                "warn",
+                "sweep.stranded_hold_failed",
+                &[("order.id", attempt.as_str()), ("error", &e.to_string())],
+            ),
+        }
+    }
     report.keys_purged = ports.orders.purge_keys(now)?;
     Ok(report)
 }
@@ -92,7 +120,7 @@ pub fn sweep(ports: &Ports<'_>) -> Result<SweepReport, OrdersError> {
 mod tests {
     use super::*;
     use crate::domain::order::{OrderStatus, PaymentStatus, StockState};
-    use crate::testing::Harness;
+    use crate::testing::{Harness, checkout};
 
     #[test]
     fn an_abandoned_checkout_is_failed_and_everything_it_held_given_back() {
@@ -114,6 +142,25 @@ mod tests {
             h.payments.state(order.id.as_str()).as_deref(),
             Some("voided")
         );
+    }
+
+    #[test]
+    fn a_hold_left_by_an_unrecorded_attempt_is_released_once() {
+        use crate::app::place_order::place_order;
+        // The reserve held the units but timed out, and the compensating release failed too:
+        // the hold is noted only on the key.
+        let h = Harness::new();
+        h.catalog.add_product(1, "s1", 1000, "EUR", 5);
+        h.catalog.fail_reserve_after_holding();
+        h.catalog.fail_next_release();
+        let before = h.catalog.available(1);
+        place_order(&h.ports(), checkout("k1", Some(vec![(1, 2)]), "tok_ok")).unwrap_err();
+        assert_eq!(h.catalog.available(1), before - 2, "the stranded hold");
+        assert!(h.orders.all().is_empty());
+        let report = sweep(&h.ports()).unwrap();
+        assert_eq!(report.stranded_released, 1);
+        assert_eq!(h.catalog.available(1), before);
+        assert_eq!(sweep(&h.ports()).unwrap().stranded_released, 0);
     }
 
     #[test]
