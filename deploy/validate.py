@@ -23,7 +23,12 @@ K8S_VERSION = "1.30.0"
 CRDS = {
     ("core.spinkube.dev/v1alpha1", "SpinApp"): "core.spinkube.dev_spinapps.yaml",
     ("core.spinkube.dev/v1alpha1", "SpinAppExecutor"): "core.spinkube.dev_spinappexecutors.yaml",
+    ("gateway.networking.k8s.io/v1", "Gateway"): "gateway.networking.k8s.io_gateways.yaml",
+    ("gateway.networking.k8s.io/v1", "HTTPRoute"): "gateway.networking.k8s.io_httproutes.yaml",
 }
+# The only public surface: spin.toml routes under these prefixes (the payment simulator's and
+# every `/internal` route are never exposed).
+PUBLIC_PREFIXES = ("/v1/", "/.well-known/jwks.json")
 
 
 def strict(schema):
@@ -40,9 +45,71 @@ def strict(schema):
     return schema
 
 
-def crd_schema(file_name):
+def crd_schema(file_name, version):
     crd = yaml.safe_load((ROOT / "deploy" / "schemas" / file_name).read_text())
-    return strict(crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"])
+    for entry in crd["spec"]["versions"]:
+        if entry["name"] == version:
+            return strict(entry["schema"]["openAPIV3Schema"])
+    raise KeyError(f"{file_name} has no version {version}")
+
+
+def public_routes(manifest, deployed):
+    """spin.toml's public routes (`/v1/users/...` -> `/v1/users`) of the components in
+    `deployed`, mapped to their component."""
+    routes = {}
+    for trigger in manifest.get("trigger", {}).get("http", []):
+        route, component = trigger.get("route"), trigger.get("component")
+        if not isinstance(route, str) or component not in deployed:
+            continue
+        path = route.removesuffix("/...")
+        if path.startswith(PUBLIC_PREFIXES):
+            routes[path] = component
+    return routes
+
+
+def check_http_routes(docs, spinapps, manifest):
+    """Problems with the edge: an HTTPRoute may route only public API prefixes, only to SpinApps
+    serving them, and every public route of spin.toml must be routed."""
+    problems = []
+    serves = {name: set(app.get("spec", {}).get("components", [])) for name, app in spinapps.items()}
+    deployed = set().union(*serves.values()) if serves else set()
+    routed = {}
+    for path, doc in docs:
+        if doc.get("kind") != "HTTPRoute":
+            continue
+        where = f"{path}: HTTPRoute/{doc.get('metadata', {}).get('name', '?')}"
+        for n, rule in enumerate(doc.get("spec", {}).get("rules", [])):
+            matches = rule.get("matches") or []
+            if not matches:
+                problems.append(f"{where}: rule {n} has no matches: it would route every path, "
+                                "/internal included")
+            backends = {b.get("name") for b in rule.get("backendRefs", [])}
+            for backend in backends:
+                if backend not in serves:
+                    problems.append(f"{where}: rule {n} routes to {backend!r}, which is no SpinApp")
+            for match in matches:
+                p = match.get("path", {"type": "PathPrefix", "value": "/"})
+                kind, value = p.get("type", "PathPrefix"), p.get("value", "/")
+                if kind not in ("PathPrefix", "Exact"):
+                    problems.append(f"{where}: rule {n}: {kind} paths are not allowed "
+                                    "(only PathPrefix and Exact can be checked)")
+                    continue
+                if "/internal".startswith(value.rstrip("/") or "/") or value.startswith("/internal"):
+                    problems.append(f"{where}: rule {n}: {value!r} can reach /internal routes")
+                    continue
+                if not value.startswith(PUBLIC_PREFIXES):
+                    problems.append(f"{where}: rule {n}: {value!r} is not a public API path")
+                    continue
+                for backend in backends:
+                    routed[value] = backend
+    for route, component in public_routes(manifest, deployed).items():
+        backend = routed.get(route)
+        if backend is None:
+            problems.append(f"public route {route} of {component} is not routed by any HTTPRoute")
+        elif component not in serves.get(backend, set()):
+            problems.append(f"public route {route} goes to SpinApp {backend}, which does not "
+                            f"serve {component}")
+    return problems
 
 
 def main():
@@ -68,7 +135,7 @@ def main():
         name = doc.get("metadata", {}).get("name", "?")
         where = f"{path}: {key[1]}/{name}"
         if key in CRDS:
-            validator = jsonschema.Draft7Validator(crd_schema(CRDS[key]))
+            validator = jsonschema.Draft7Validator(crd_schema(CRDS[key], key[0].split("/")[1]))
             for error in validator.iter_errors(doc):
                 problems.append(f"{where}: {'.'.join(map(str, error.path))}: {error.message}")
             if key[1] == "SpinApp":
@@ -114,6 +181,8 @@ def main():
                                 "bound: it would run with spin.toml's public development default")
         if spec.get("enableAutoscaling") and spec.get("replicas") is not None:
             problems.append(f"SpinApp/{name}: replicas is set but the autoscaler owns it")
+
+    problems += check_http_routes(docs, spinapps, manifest)
 
     # Pod label sets that exist: SpinApps' podLabels and workload templates' labels (Jobs, ...).
     pod_labels = [app["spec"].get("podLabels", {}) for app in spinapps.values()]
