@@ -75,11 +75,12 @@ impl App {
 /// Logs key-value failures a write reported after it committed (the write stands; cached
 /// copies may be served until they expire).
 pub fn log_kv_failures(request: &HttpRequest, failures: &[shopnow_kernel::kv::KvError]) {
+    use shopnow_kernel::log::{LogLine, Logger as _};
     for failure in failures {
-        eprintln!(
-            "level=warn service=catalog request_id={} event=cache.invalidate_failed error={:?}",
-            request.request_id,
-            failure.to_string()
+        shopnow_spin::StderrLogger.log(
+            LogLine::new("warn", "catalog", request.request_id.as_str())
+                .event("cache.invalidate_failed")
+                .field("error", failure),
         );
     }
 }

@@ -92,6 +92,7 @@ impl App {
             ids: &ids,
             deadlines: settings.deadlines,
             request_id: request.request_id.as_str(),
+            logger: &shopnow_spin::StderrLogger,
         };
         use_case(&ports).map_err(ApiError::from)
     }

@@ -9,6 +9,7 @@ pub mod http;
 pub mod ids;
 pub mod json;
 pub mod kv;
+pub mod log;
 pub mod outbound;
 pub mod pagination;
 pub mod request_id;

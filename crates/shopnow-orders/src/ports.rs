@@ -510,4 +510,6 @@ pub struct Ports<'a> {
     pub deadlines: Deadlines,
     /// The current request id, for log lines.
     pub request_id: &'a str,
+    /// Where the use cases' structured log lines go.
+    pub logger: &'a dyn shopnow_kernel::log::Logger,
 }

@@ -806,6 +806,8 @@ pub(crate) struct Harness {
     pub(crate) payments: FakePayments,
     pub(crate) clock: FixedClock,
     pub(crate) ids: SequentialIds,
+    /// What the use cases logged.
+    pub(crate) log: shopnow_kernel::log::RecordingLogger,
     keys: Cell<u32>,
 }
 
@@ -818,6 +820,7 @@ impl Harness {
             payments: FakePayments::default(),
             clock: FixedClock::at(1_800_000_000_000),
             ids: SequentialIds::default(),
+            log: shopnow_kernel::log::RecordingLogger::default(),
             keys: Cell::new(0),
         }
     }
@@ -832,6 +835,7 @@ impl Harness {
             ids: &self.ids,
             deadlines: Deadlines::default(),
             request_id: "test",
+            logger: &self.log,
         }
     }
 

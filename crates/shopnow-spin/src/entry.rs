@@ -15,7 +15,9 @@ use shopnow_kernel::{ApiError, RequestId};
 use spin_sdk::http::{IncomingRequest, Response};
 use wasi::io::streams::StreamError;
 
-use crate::{HostRandom, SystemClock};
+use shopnow_kernel::log::{LogLine, Logger as _};
+
+use crate::{HostRandom, StderrLogger, SystemClock};
 
 /// The most a body is read per host call.
 const READ_CHUNK: usize = 64 * 1024;
@@ -157,20 +159,17 @@ fn to_spin(response: HttpResponse, request_id: &RequestId) -> Response {
 /// from error variants, which hold none.
 fn log_failure(service: &str, request: &HttpRequest, err: &ApiError, duration_ms: i64) {
     let status = err.status();
-    let method = request.method.as_str();
-    if status >= 500 {
-        eprintln!(
-            "level=error service={service} request_id={} method={method} path={} status={status} duration_ms={duration_ms} error={:?}",
-            request.request_id,
-            request.path,
-            err.log_chain(),
-        );
+    let (level, error) = if status >= 500 {
+        ("error", err.log_chain())
     } else {
-        eprintln!(
-            "level=info service={service} request_id={} method={method} path={} status={status} duration_ms={duration_ms} error={}",
-            request.request_id,
-            request.path,
-            err.slug(),
-        );
-    }
+        ("info", err.slug().to_owned())
+    };
+    StderrLogger.log(
+        LogLine::new(level, service, request.request_id.as_str())
+            .field("method", request.method.as_str())
+            .field("path", &request.path)
+            .field("status", status)
+            .field("duration_ms", duration_ms)
+            .field("error", error),
+    );
 }

@@ -24,3 +24,13 @@ impl RandomSource for HostRandom {
         getrandom::fill(buf).map_err(|e| RandomError(e.to_string()))
     }
 }
+
+/// Writes log lines to stderr, which Spin collects per component (one line per call).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct StderrLogger;
+
+impl shopnow_kernel::log::Logger for StderrLogger {
+    fn log(&self, line: shopnow_kernel::log::LogLine) {
+        eprintln!("{}", line.render());
+    }
+}

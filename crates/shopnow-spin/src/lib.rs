@@ -16,6 +16,6 @@ pub mod timing;
 pub use config::Config;
 pub use db::AnyDatabase;
 pub use entry::serve;
-pub use host::{HostRandom, SystemClock};
+pub use host::{HostRandom, StderrLogger, SystemClock};
 pub use kv::SpinKv;
 pub use outbound::WasiHttpClient;

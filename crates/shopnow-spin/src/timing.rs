@@ -102,10 +102,12 @@ pub fn logged(
             Ok(response) => response.status,
             Err(err) => err.status(),
         };
-        eprintln!(
-            "level=info service={service} request_id={} event={event} status={status} {steps}",
-            request.request_id
-        );
+        // The steps are already `label=µs` pairs: appended as they are.
+        let line = shopnow_kernel::log::LogLine::new("info", service, request.request_id.as_str())
+            .event(event)
+            .field("status", status)
+            .render();
+        eprintln!("{line} {steps}");
     }
     result
 }

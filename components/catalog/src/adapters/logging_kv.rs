@@ -44,8 +44,12 @@ impl<'a> LoggingKv<'a> {
 }
 
 fn log(request_id: &RequestId, op: &str, error: &str) {
-    eprintln!(
-        "level=warn service=catalog request_id={request_id} event=cache.kv_failed kv.op={op} error={error:?}"
+    use shopnow_kernel::log::{LogLine, Logger as _};
+    shopnow_spin::StderrLogger.log(
+        LogLine::new("warn", "catalog", request_id.as_str())
+            .event("cache.kv_failed")
+            .field("kv.op", op)
+            .field("error", error),
     );
 }
 

@@ -26,24 +26,14 @@ use crate::ports::{CatalogError, KeyOutcome, OutboxMessage, Ports};
 /// How many times a change is re-applied to a freshly read order after a concurrent change.
 const SAVE_ATTEMPTS: usize = 3;
 
-/// One structured log line (`key=value`, the request id on it). Values must hold no personal
-/// data or secrets: ids, statuses and error causes only.
+/// One structured log line through the [`Ports::logger`] port (`key=value`, the request id on
+/// it). Values must hold no personal data or secrets: ids, statuses and error causes only.
 pub(crate) fn log(ports: &Ports<'_>, level: &str, event: &str, fields: &[(&str, &str)]) {
-    let mut line = format!(
-        "level={level} service=orders request_id={} event={event}",
-        ports.request_id
+    let line = fields.iter().fold(
+        shopnow_kernel::log::LogLine::new(level, "orders", ports.request_id).event(event),
+        |line, (key, value)| line.field(key, value),
     );
-    for (key, value) in fields {
-        line.push(' ');
-        line.push_str(key);
-        line.push('=');
-        if value.contains(' ') {
-            line.push_str(&format!("{value:?}"));
-        } else {
-            line.push_str(value);
-        }
-    }
-    eprintln!("{line}");
+    ports.logger.log(line);
 }
 
 /// The outbox messages for `events` of `order`.

@@ -720,6 +720,15 @@ mod tests {
         assert!(h.orders.all().is_empty(), "no order recorded");
         assert_eq!(h.payments.authorize_calls(), 0, "nothing charged");
         assert_eq!(h.catalog.available(1), 5, "its hold given back");
+        // Logged through the port: the lost claim, then the unlock it was refused.
+        let lines = h.log.lines();
+        assert_eq!(
+            h.log.events(),
+            ["idempotency.claim_lost", "idempotency.release_failed"]
+        );
+        assert_eq!(lines[0].get("step"), Some("record_order"));
+        assert_eq!(lines[0].get("level"), Some("warn"));
+        assert_eq!(lines[0].get("request_id"), Some("test"));
         // It did not unlock the key it lost: its new holder's lock stands.
         assert!(matches!(
             place_order(&h.ports(), c.clone()),
