@@ -3,11 +3,8 @@
 //! the same application (admins through its `identity_admin_emails` bootstrap). One file per
 //! resource.
 
-#![allow(
+#![expect(
     clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing,
     reason = "test code: helpers outside #[test] fns fail loudly too"
 )]
 

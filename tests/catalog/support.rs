@@ -7,10 +7,8 @@
 //! `catalog-internal` ([`exposed_manifest`]); the component, its variables and its service
 //! credential check are the real ones. `internal.rs` proves the real manifest keeps them private.
 
-#![allow(
-    dead_code,
+#![expect(
     clippy::expect_used,
-    clippy::panic,
     clippy::unwrap_used,
     clippy::indexing_slicing,
     reason = "test helpers: not every test uses every helper, and they fail loudly"

@@ -1,11 +1,8 @@
 //! Identity API tests: the built component under the test host, over HTTP only, on the embedded
 //! backends and on PostgreSQL + Redis when configured. One file per route group.
 
-#![allow(
+#![expect(
     clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing,
     reason = "test code: helpers outside #[test] fns fail loudly too"
 )]
 

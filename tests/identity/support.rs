@@ -2,12 +2,8 @@
 //! them, refresh, `/v1/users/me`, token minting as another issuer would, and per-test addresses.
 //! The helpers every suite uses (register, sign in, leak checks) come from `tests/support/`.
 
-#![allow(
-    dead_code,
+#![expect(
     clippy::expect_used,
-    clippy::panic,
-    clippy::unwrap_used,
-    clippy::indexing_slicing,
     reason = "test helpers: not every test uses every helper, and they fail loudly"
 )]
 

@@ -4,9 +4,8 @@
 //! orders (reads and ownership), cancel, fulfilments, the race for the last units, the full
 //! journey, and the internal sweep.
 
-#![allow(
+#![expect(
     clippy::unwrap_used,
-    clippy::expect_used,
     clippy::panic,
     clippy::indexing_slicing,
     reason = "test code: helpers outside #[test] fns fail loudly too"

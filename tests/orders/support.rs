@@ -8,9 +8,7 @@
 //! users through identity; the others mint, because 30 argon2id registrations would dominate the
 //! run time without testing anything about orders.
 
-#![allow(
-    dead_code,
-    clippy::expect_used,
+#![expect(
     clippy::panic,
     clippy::unwrap_used,
     clippy::indexing_slicing,

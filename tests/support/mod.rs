@@ -5,7 +5,7 @@
 //! `support.rs`, which re-exports this module; nothing here knows one suite's routes beyond
 //! identity's registration and sign-in.
 
-#![allow(
+#![expect(
     dead_code,
     clippy::expect_used,
     clippy::panic,
@@ -24,10 +24,6 @@ pub const PASSWORD: &str = "violet-kettle-79-orbit";
 
 /// Runs a test on every host and backend with custom spawn options (the testkit's `api_test!`
 /// with `with`).
-#[allow(
-    unused_macros,
-    reason = "the identity suite runs every test with the default options"
-)]
 macro_rules! api_test_with {
     ($options:expr, async fn $name:ident($app:ident) $body:block) => {
         ::shopnow_testkit::api_test!(with $options, async fn $name($app) $body);

@@ -1,7 +1,5 @@
 //! The seed tool against the real application under the test host (embedded backends).
 
-#![allow(clippy::unwrap_used, clippy::indexing_slicing, reason = "test code")]
-
 use shopnow_catalog_seed::{CATEGORIES, Plan, seed};
 use shopnow_testkit::{Backend, SpawnOptions, TestApp};
 

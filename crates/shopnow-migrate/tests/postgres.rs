@@ -1,7 +1,7 @@
 //! The migration tool against a real PostgreSQL: a fresh database gets every service's schema,
 //! and a second run applies nothing. Needs SHOPNOW_TEST_DATABASE_URL (required when CI is set).
 
-#![allow(
+#![expect(
     clippy::panic,
     reason = "test helpers: a missing service or a bad URL must stop the test loudly"
 )]

@@ -3,7 +3,7 @@
 //! `cargo build --target wasm32-wasip2 --release -p shopnow-testhost-probe`.
 //! PostgreSQL/Redis tests need `SHOPNOW_TEST_DATABASE_URL` and `SHOPNOW_TEST_REDIS_URL`.
 
-#![allow(
+#![expect(
     clippy::unwrap_used,
     clippy::panic,
     clippy::indexing_slicing,

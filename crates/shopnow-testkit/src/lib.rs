@@ -22,7 +22,7 @@
 //!
 //! Setup failures panic with a message saying what to do: this crate is for tests only.
 
-#![allow(
+#![expect(
     clippy::unwrap_used,
     clippy::expect_used,
     clippy::panic,
@@ -707,7 +707,7 @@ macro_rules! api_test {
     };
     (with $options:expr, async fn $name:ident($app:ident) $body:block) => {
         mod $name {
-            #[allow(unused_imports)]
+            #[expect(unused_imports)]
             use super::*;
 
             $crate::api_test!(@variant embedded, TestHost, Embedded, $options, $app, $body);
@@ -718,7 +718,7 @@ macro_rules! api_test {
     };
     (embedded_only async fn $name:ident($app:ident) $body:block) => {
         mod $name {
-            #[allow(unused_imports)]
+            #[expect(unused_imports)]
             use super::*;
 
             $crate::api_test!(@variant embedded, TestHost, Embedded, $crate::SpawnOptions::default(), $app, $body);
@@ -727,7 +727,7 @@ macro_rules! api_test {
     (@variant $variant:ident, $host:ident, $backend:ident, $options:expr, $app:ident, $body:block) => {
         #[::tokio::test(flavor = "multi_thread", worker_threads = 2)]
         async fn $variant() {
-            #[allow(unused_mut)]
+            #[expect(unused_mut)]
             let Some(mut $app) = $crate::spawn_variant(
                 $crate::Host::$host,
                 $crate::Backend::$backend,
