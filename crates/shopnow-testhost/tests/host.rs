@@ -5,8 +5,6 @@
 
 #![expect(
     clippy::unwrap_used,
-    clippy::panic,
-    clippy::indexing_slicing,
     reason = "test helpers: a failed request or a missing field fails the test"
 )]
 
