@@ -130,3 +130,23 @@ api_test_with!(
         assert_eq!(key, vec![vec![None]]);
     }
 );
+
+/// The test kit's teardown check can fail: a hold left in the catalog fails the test that left it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[should_panic(expected = "held stock reservation: 0190a000-0000-7000-8000-00000000dead")]
+async fn a_test_that_leaves_a_held_reservation_fails_at_teardown() {
+    let app =
+        shopnow_testkit::TestApp::spawn_with(shopnow_testkit::Backend::Embedded, options()).await;
+    // Any catalog request migrates its database.
+    assert_eq!(
+        app.get("/v1/categories").send().await.unwrap().status(),
+        200
+    );
+    service_sql(
+        &app,
+        "catalog",
+        "INSERT INTO reservations (order_id, state, created_at, expires_at, updated_at) \
+         VALUES ('0190a000-0000-7000-8000-00000000dead', 'held', 1, 4102444800000, 1)",
+    )
+    .await;
+}

@@ -33,6 +33,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::fmt::Write as _;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use shopnow_testhost::manifest::Manifest;
 use shopnow_testhost::{HostConfig, RunningHost};
@@ -104,6 +105,7 @@ pub struct SpawnOptions {
     manifest: Option<PathBuf>,
     env: Vec<(String, String)>,
     test_host_binary: Option<PathBuf>,
+    allow_leftovers: bool,
 }
 
 impl SpawnOptions {
@@ -120,6 +122,13 @@ impl SpawnOptions {
     /// environment, so [`TestApp::spawn_on`] refuses this for it.
     pub fn process_env(mut self, name: &str, value: &str) -> Self {
         self.env.push((name.to_owned(), value.to_owned()));
+        self
+    }
+
+    /// Lets the test end with stock reservations still held or orders still `pending` (see
+    /// [`TestApp`]'s teardown check): only for a test that leaves them on purpose, saying why.
+    pub fn allow_leftovers(mut self, _why: &str) -> Self {
+        self.allow_leftovers = true;
         self
     }
 
@@ -154,6 +163,7 @@ pub struct TestApp {
     client: reqwest::Client,
     databases: HashMap<String, String>,
     backend: Backend,
+    allow_leftovers: bool,
     cleanup: Option<PgCleanup>,
     state: tempfile::TempDir,
 }
@@ -484,6 +494,7 @@ impl TestApp {
             client,
             databases,
             backend,
+            allow_leftovers: opts.allow_leftovers,
             cleanup,
             state,
         }
@@ -602,12 +613,111 @@ fn drop_databases(c: PgCleanup) {
     let _ = handle.join();
 }
 
+/// What a finished test must not leave behind, per service database: (variable and SQLite label,
+/// what it is, the query listing it). Tables that do not exist (a service never used) list
+/// nothing.
+const LEFTOVERS: &[(&str, &str, &str)] = &[
+    (
+        "catalog",
+        "held stock reservation",
+        "SELECT order_id FROM reservations WHERE state = 'held'",
+    ),
+    (
+        "orders",
+        "pending order",
+        "SELECT id FROM orders WHERE status = 'pending'",
+    ),
+];
+
+impl TestApp {
+    /// Held reservations and pending orders in this app's databases, as `what: id` lines. A
+    /// checkout either finishes or compensates, and the sweep resolves what a crash leaves: a test
+    /// that ends with either has found a bug (or must say why with
+    /// [`SpawnOptions::allow_leftovers`]).
+    fn leftovers(&self) -> Vec<String> {
+        let mut found = Vec::new();
+        for (service, what, sql) in LEFTOVERS {
+            let ids = match self.backend {
+                Backend::Postgres => self
+                    .databases
+                    .get(&format!("{service}_database_url"))
+                    .map(|url| pg_ids(url, sql))
+                    .unwrap_or_default(),
+                Backend::Embedded => {
+                    sqlite_ids(&self.state.path().join(format!("sqlite-{service}.db")), sql)
+                }
+            };
+            found.extend(ids.into_iter().map(|id| format!("{what}: {id}")));
+        }
+        found
+    }
+}
+
+/// The first column of `sql`'s rows on PostgreSQL at `url` (none when the table is missing).
+fn pg_ids(url: &str, sql: &str) -> Vec<String> {
+    let (url, sql) = (url.to_owned(), sql.to_owned());
+    // Own thread and runtime: Drop can't await.
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .ok()?;
+        rt.block_on(async move {
+            let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+                .await
+                .ok()?;
+            tokio::spawn(conn);
+            let rows = client.simple_query(&sql).await.ok()?;
+            Some(
+                rows.into_iter()
+                    .filter_map(|m| match m {
+                        tokio_postgres::SimpleQueryMessage::Row(r) => r.get(0).map(str::to_owned),
+                        _ => None,
+                    })
+                    .collect::<Vec<_>>(),
+            )
+        })
+    })
+    .join()
+    .ok()
+    .flatten()
+    .unwrap_or_default()
+}
+
+/// The first column of `sql`'s rows in the SQLite file at `path` (none when it or the table is
+/// missing).
+fn sqlite_ids(path: &Path, sql: &str) -> Vec<String> {
+    if !path.exists() {
+        return Vec::new();
+    }
+    let Ok(db) = rusqlite::Connection::open(path) else {
+        return Vec::new();
+    };
+    let _ = db.busy_timeout(Duration::from_secs(5));
+    let Ok(mut stmt) = db.prepare(sql) else {
+        return Vec::new();
+    };
+    stmt.query_map([], |row| row.get::<_, String>(0))
+        .map(|rows| rows.filter_map(Result::ok).collect())
+        .unwrap_or_default()
+}
+
 impl Drop for TestApp {
     fn drop(&mut self) {
         drop(self.host.take());
+        let leftovers = if self.allow_leftovers || std::thread::panicking() {
+            Vec::new()
+        } else {
+            self.leftovers()
+        };
         if let Some(c) = self.cleanup.take() {
             drop_databases(c);
         }
+        assert!(
+            leftovers.is_empty(),
+            "the test left state a finished checkout never leaves (or allow it with \
+             SpawnOptions::allow_leftovers): {leftovers:#?}"
+        );
     }
 }
 
