@@ -114,41 +114,36 @@ impl TlsPostgres {
             .map_err(|e| e.to_string())?;
         let d = dir.path();
         let ssl = |args: &[&str]| run(Command::new("openssl").args(args).current_dir(d));
-        ssl(&[
-            "req",
-            "-x509",
+        // A fresh P-256 key, unencrypted, for each certificate request.
+        let new_key: &[&str] = &[
             "-newkey",
             "ec",
             "-pkeyopt",
             "ec_paramgen_curve:prime256v1",
             "-nodes",
-            "-keyout",
-            "ca.key",
-            "-out",
-            "ca.pem",
-            "-days",
-            "2",
-            "-subj",
-            "/CN=ShopNow throwaway test CA",
-            "-addext",
-            "basicConstraints=critical,CA:TRUE",
-            "-addext",
-            "keyUsage=critical,keyCertSign,cRLSign",
-        ])?;
+        ];
         ssl(&[
-            "req",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:prime256v1",
-            "-nodes",
-            "-keyout",
-            "server.key",
-            "-out",
-            "server.csr",
-            "-subj",
-            "/CN=127.0.0.1",
-        ])?;
+            &["req", "-x509"][..],
+            new_key,
+            &["-keyout", "ca.key", "-out", "ca.pem", "-days", "2"],
+            &["-subj", "/CN=ShopNow throwaway test CA"],
+            &["-addext", "basicConstraints=critical,CA:TRUE"],
+            &["-addext", "keyUsage=critical,keyCertSign,cRLSign"],
+        ]
+        .concat())?;
+        ssl(&[
+            &["req"][..],
+            new_key,
+            &[
+                "-keyout",
+                "server.key",
+                "-out",
+                "server.csr",
+                "-subj",
+                "/CN=127.0.0.1",
+            ],
+        ]
+        .concat())?;
         std::fs::write(
             d.join("server.ext"),
             "subjectAltName = IP:127.0.0.1, DNS:localhost\nbasicConstraints = CA:FALSE\n\

@@ -422,12 +422,21 @@ impl TestApp {
         std::fs::write(&runtime_path, runtime).expect("cannot write the runtime config");
 
         let state_dir = state.path().join(".spin");
-        let running = match (host, &opts.test_host_binary) {
-            (Host::TestHost, Some(bin)) => {
+        // A host in its own process: Spin, or the test host's binary when one is given.
+        let process = match (host, &opts.test_host_binary) {
+            (Host::TestHost, Some(bin)) => Some((bin.clone(), None)),
+            (Host::TestHost, None) => None,
+            (Host::Spin, _) => Some((
+                spin_binary().expect("no Spin binary: check host_available(Host::Spin)"),
+                Some("up"),
+            )),
+        };
+        let running = match process {
+            Some((bin, subcommand)) => {
                 std::fs::create_dir_all(&state_dir).expect("cannot create the state directory");
                 spin::SpinProcess::start(spin::SpinLaunch {
-                    bin,
-                    subcommand: None,
+                    bin: &bin,
+                    subcommand,
                     env: &opts.env,
                     manifest: &manifest_path,
                     runtime_config: &runtime_path,
@@ -437,7 +446,7 @@ impl TestApp {
                 .await
                 .map(Running::Process)
             }
-            (Host::TestHost, None) => {
+            None => {
                 assert!(
                     opts.env.is_empty(),
                     "process_env needs a host process: Spin, or SpawnOptions::test_host_binary"
@@ -453,21 +462,6 @@ impl TestApp {
                     .await
                     .map(Running::TestHost)
                     .map_err(|e| format!("the test host did not start: {e:#}"))
-            }
-            (Host::Spin, _) => {
-                let bin = spin_binary().expect("no Spin binary: check host_available(Host::Spin)");
-                std::fs::create_dir_all(&state_dir).expect("cannot create the state directory");
-                spin::SpinProcess::start(spin::SpinLaunch {
-                    bin: &bin,
-                    subcommand: Some("up"),
-                    env: &opts.env,
-                    manifest: &manifest_path,
-                    runtime_config: &runtime_path,
-                    state_dir: &state_dir,
-                    variables: &variables,
-                })
-                .await
-                .map(Running::Process)
             }
         };
         let running = match running {
