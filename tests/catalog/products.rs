@@ -223,3 +223,43 @@ catalog_test!(async fn wrong_methods_are_405(app) {
     let problem = assert_problem(resp, 405, "method-not-allowed").await;
     assert!(problem["detail"].as_str().unwrap().contains("GET"));
 });
+
+catalog_test!(async fn a_batch_read_returns_the_visible_products_in_the_order_asked(app) {
+    let a = actors(&app).await;
+    let cat = category(&app, &a.admin, None).await;
+    let lamp = product(&app, &a.seller, &cat, "Lamp", 100, 3).await["id"].as_str().unwrap().to_owned();
+    let rug = product(&app, &a.seller, &cat, "Rug", 500, 0).await["id"].as_str().unwrap().to_owned();
+    let gone = product(&app, &a.seller, &cat, "Gone", 200, 1).await["id"].as_str().unwrap().to_owned();
+    let resp = app.delete(&format!("/v1/products/{gone}")).header("authorization", a.seller.bearer()).send().await.unwrap();
+    assert_eq!(resp.status(), 204);
+    let unknown = "0190a000-0000-7000-8000-00000000beef";
+    let ids = format!("{rug},{unknown},{lamp},{rug},{gone}");
+    let batch = |who: Option<&Actor>| {
+        let mut req = app.get(&format!("/v1/products?ids={ids}"));
+        if let Some(who) = who {
+            req = req.header("authorization", who.bearer());
+        }
+        async move { req.send().await.unwrap() }
+    };
+    let resp = batch(None).await;
+    assert_eq!(resp.status(), 200);
+    let body: Value = resp.json().await.unwrap();
+    let got: Vec<&str> = body["items"].as_array().unwrap().iter().map(|p| p["id"].as_str().unwrap()).collect();
+    assert_eq!(got, [rug.as_str(), lamp.as_str()], "{body}");
+    assert_eq!(body["next_cursor"], Value::Null);
+    assert_eq!(body["items"][0]["stock"]["available"], 0);
+    // Its seller also sees the archived one; a customer does not.
+    let owner: Value = batch(Some(&a.seller)).await.json().await.unwrap();
+    assert_eq!(owner["items"].as_array().unwrap().len(), 3);
+    let customer: Value = batch(Some(&a.customer)).await.json().await.unwrap();
+    assert_eq!(customer["items"].as_array().unwrap().len(), 2);
+    // `ids` goes alone, holds ids only, at most 100.
+    for bad in [
+        format!("/v1/products?ids={lamp}&q=lamp"),
+        "/v1/products?ids=not-an-id".to_owned(),
+        "/v1/products?ids=".to_owned(),
+        format!("/v1/products?ids={}", vec![lamp.as_str(); 101].join(",")),
+    ] {
+        assert_problem(app.get(&bad).send().await.unwrap(), 400, "bad-request").await;
+    }
+});

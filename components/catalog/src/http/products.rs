@@ -7,6 +7,7 @@ use shopnow_catalog::CatalogError;
 use shopnow_catalog::app::archive_product::archive_product;
 use shopnow_catalog::app::create_product::{NewProduct, create_product};
 use shopnow_catalog::app::get_product::get_product;
+use shopnow_catalog::app::get_products::{MAX_IDS, get_products};
 use shopnow_catalog::app::list_products::list_products;
 use shopnow_catalog::app::update_product::{none_match, update_product};
 use shopnow_catalog::domain::product::{ProductChanges, check_price};
@@ -356,6 +357,7 @@ struct ProductList {
 }
 
 const LIST_PARAMS: &[&str] = &[
+    "ids",
     "q",
     "category",
     "seller",
@@ -388,9 +390,47 @@ fn id_param(query: &Query, name: &str) -> Result<Option<String>, ApiError> {
         .transpose()
 }
 
-/// `GET /v1/products`: a page of active products, `{items, next_cursor}`.
+/// `GET /v1/products?ids=a,b,…`: the listed products the caller may see, in the order asked
+/// (unknown ids left out), `{items, next_cursor: null}` — one call for a whole cart. `ids` goes
+/// alone: no other parameter applies to it.
+fn batch(
+    request: &HttpRequest,
+    app: &App,
+    query: &Query,
+    ids: &str,
+) -> Result<HttpResponse, ApiError> {
+    if query.len() > 1 {
+        return Err(bad("`ids` cannot be combined with other parameters."));
+    }
+    let ids: Vec<String> = ids
+        .split(',')
+        .map(|id| id.trim().to_ascii_lowercase())
+        .collect();
+    if ids.len() > MAX_IDS || ids.iter().any(|id| !is_uuid(id)) {
+        return Err(bad(&format!(
+            "`ids` must be 1 to {MAX_IDS} comma-separated product ids."
+        )));
+    }
+    let principal = app.optional_principal(request)?;
+    let products = app.run(request, |ports| {
+        get_products(ports, principal.as_ref(), &ids)
+    })?;
+    HttpResponse::json(
+        200,
+        &ProductList {
+            items: products.iter().map(ProductView::from).collect(),
+            next_cursor: None,
+        },
+    )
+}
+
+/// `GET /v1/products`: a page of active products, `{items, next_cursor}`; with `ids`, the
+/// batch read above.
 pub fn list(request: &HttpRequest, app: &App) -> Result<HttpResponse, ApiError> {
     let query = Query::parse(&request.query, LIST_PARAMS)?;
+    if let Some(ids) = query.get("ids") {
+        return batch(request, app, &query, ids);
+    }
     let limit = query
         .non_negative("limit")?
         .map(|n| u32::try_from(n).unwrap_or(u32::MAX));

@@ -4,8 +4,8 @@
 
 use shopnow_kernel::ApiError;
 
-/// Longest query string accepted.
-const MAX_QUERY_LEN: usize = 2048;
+/// Longest query string accepted: room for a batch read of 100 ids (`ids=`, 100 × 37 bytes).
+const MAX_QUERY_LEN: usize = 4096;
 
 /// Decoded `name=value` pairs.
 #[derive(Debug, Default)]
@@ -64,6 +64,11 @@ impl Query {
             pairs.push((name, value));
         }
         Ok(Self(pairs))
+    }
+
+    /// How many parameters there are.
+    pub fn len(&self) -> usize {
+        self.0.len()
     }
 
     /// The value of `name`, if present.

@@ -43,6 +43,7 @@ pub struct HttpCatalogClient<'a> {
 /// are ignored: the catalog may add fields).
 #[derive(Deserialize)]
 struct ProductWire {
+    id: String,
     title: String,
     seller_id: String,
     price: Money,
@@ -53,6 +54,13 @@ struct ProductWire {
 #[derive(Deserialize)]
 struct StockWire {
     available: i64,
+}
+
+/// `GET /v1/products?ids=…`: the products found, in any order; absent ids are unknown or not
+/// visible to the caller.
+#[derive(Deserialize)]
+struct ProductBatchWire {
+    items: Vec<ProductWire>,
 }
 
 /// The `items` of a 409 `out-of-stock` problem.
@@ -117,36 +125,41 @@ impl HttpCatalogClient<'_> {
 
 impl CatalogClient for HttpCatalogClient<'_> {
     fn lookup(&self, budget: &Budget, ids: &[ProductId]) -> Vec<ProductLookup> {
+        // One batch read for the whole cart (at most 100 distinct products), not one call per
+        // product: `GET /v1/products?ids=…`, as the buyer (their token is forwarded, so a
+        // seller sees its own archived products as the single read would).
+        if ids.is_empty() {
+            return Vec::new();
+        }
         let Some(timeout_ms) = budget.timeout_for(self.clock, self.call_ms) else {
             return ids.iter().map(|_| ProductLookup::Unknown).collect();
         };
-        let requests: Vec<OutboundRequest> = ids
-            .iter()
-            .map(|id| {
-                let mut request = OutboundRequest::new(
-                    Method::Get,
-                    join_url(self.public_url, &format!("/v1/products/{id}")),
-                )
-                .headers(self.forwarded.iter().cloned());
-                request.timeout_ms = timeout_ms;
-                request
-            })
-            .collect();
-        self.http
-            .send_all(&requests)
-            .into_iter()
-            .map(|result| match result {
-                Ok(r) if r.status == 200 => match serde_json::from_slice::<ProductWire>(&r.body) {
-                    Ok(p) => ProductLookup::Found(ProductInfo {
-                        available: p.status == "active" && p.stock.available > 0,
-                        title: p.title,
-                        seller_id: p.seller_id,
-                        price: p.price,
-                    }),
-                    Err(_) => ProductLookup::Unknown,
-                },
-                Ok(r) if r.status == 404 => ProductLookup::Missing,
-                _ => ProductLookup::Unknown,
+        let list: Vec<String> = ids.iter().map(ToString::to_string).collect();
+        let mut request = OutboundRequest::new(
+            Method::Get,
+            join_url(
+                self.public_url,
+                &format!("/v1/products?ids={}", list.join(",")),
+            ),
+        )
+        .headers(self.forwarded.iter().cloned());
+        request.timeout_ms = timeout_ms;
+        let found = match self.http.send(&request) {
+            Ok(r) if r.status == 200 => match serde_json::from_slice::<ProductBatchWire>(&r.body) {
+                Ok(batch) => batch.items,
+                Err(_) => return ids.iter().map(|_| ProductLookup::Unknown).collect(),
+            },
+            _ => return ids.iter().map(|_| ProductLookup::Unknown).collect(),
+        };
+        list.iter()
+            .map(|id| match found.iter().find(|p| &p.id == id) {
+                Some(p) => ProductLookup::Found(ProductInfo {
+                    available: p.status == "active" && p.stock.available > 0,
+                    title: p.title.clone(),
+                    seller_id: p.seller_id.clone(),
+                    price: p.price,
+                }),
+                None => ProductLookup::Missing,
             })
             .collect()
     }

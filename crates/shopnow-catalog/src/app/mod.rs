@@ -5,6 +5,7 @@ pub mod commit_reservation;
 pub mod create_category;
 pub mod create_product;
 pub mod get_product;
+pub mod get_products;
 pub mod list_categories;
 pub mod list_products;
 pub mod release_reservation;
