@@ -147,6 +147,12 @@ pub trait SignInThrottle {
     /// [`RepoError::Unavailable`] when the store is unreachable.
     fn count_attempt(&self, key: &str, now_ms: i64) -> Result<ThrottleState, RepoError>;
 
+    /// Deletes the counters of every window that has passed by `now_ms`.
+    ///
+    /// # Errors
+    /// [`RepoError::Unavailable`] when the store is unreachable.
+    fn purge_passed(&self, now_ms: i64) -> Result<(), RepoError>;
+
     /// Forgets `key` (an account's count after a successful sign-in).
     ///
     /// # Errors

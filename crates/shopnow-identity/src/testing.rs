@@ -250,7 +250,19 @@ impl AuditLog for MemoryAudit {
 #[derive(Default)]
 pub struct MemoryThrottle(RefCell<HashMap<String, ThrottleState>>);
 
+impl MemoryThrottle {
+    /// How many keys have counters.
+    pub fn keys(&self) -> usize {
+        self.0.borrow().len()
+    }
+}
+
 impl SignInThrottle for MemoryThrottle {
+    fn purge_passed(&self, now_ms: i64) -> Result<(), RepoError> {
+        self.0.borrow_mut().retain(|_, s| !s.expired(now_ms));
+        Ok(())
+    }
+
     fn count_attempt(&self, key: &str, now_ms: i64) -> Result<ThrottleState, RepoError> {
         let mut map = self.0.borrow_mut();
         let state = ThrottleState::after_attempt(map.get(key).copied(), now_ms);

@@ -472,7 +472,7 @@ pub struct Deadlines {
     pub payment_call_ms: u64,
     /// Budget of one compensation (release, restock or void).
     pub compensation_ms: u64,
-    /// Budget of the cart's catalog lookups (issued concurrently).
+    /// Budget of the cart's catalog lookup (one batch read).
     pub lookup_ms: u64,
     /// How long a checkout's claim on its idempotency key locks it
     /// (`domain::idempotency::LOCK_MS` by default; a retry may take over a lapsed claim).

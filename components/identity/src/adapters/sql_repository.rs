@@ -88,7 +88,7 @@ const COUNT_ATTEMPT: &str = "INSERT INTO sign_in_attempts (throttle_key, window_
 impl SignInThrottle for SqlIdentityRepository<'_> {
     fn count_attempt(&self, key: &str, now_ms: i64) -> Result<ThrottleState, RepoError> {
         let oldest_open = now_ms.saturating_sub(WINDOW_MS);
-        let state = self.run(|db| {
+        self.run(|db| {
             let rows = db.query(
                 COUNT_ATTEMPT,
                 &[text(key), SqlValue::Int(now_ms), SqlValue::Int(oldest_open)],
@@ -100,18 +100,18 @@ impl SignInThrottle for SqlIdentityRepository<'_> {
                 attempts: u32::try_from(row.int(0)?).unwrap_or(u32::MAX),
                 window_start_ms: row.int(1)?,
             })
-        })?;
-        if state.attempts == 1 {
-            // A window started: purge the rows of windows that have passed (indexed by start),
-            // so the table holds only keys tried in the last 15 minutes.
-            self.run(|db| {
-                db.execute(
-                    "DELETE FROM sign_in_attempts WHERE window_start_ms <= $1",
-                    &[SqlValue::Int(oldest_open)],
-                )
-            })?;
-        }
-        Ok(state)
+        })
+    }
+
+    fn purge_passed(&self, now_ms: i64) -> Result<(), RepoError> {
+        // Indexed by window start: deletes only what lapsed since the last purge.
+        self.run(|db| {
+            db.execute(
+                "DELETE FROM sign_in_attempts WHERE window_start_ms <= $1",
+                &[SqlValue::Int(now_ms.saturating_sub(WINDOW_MS))],
+            )
+            .map(|_| ())
+        })
     }
 
     fn clear(&self, key: &str) -> Result<(), RepoError> {

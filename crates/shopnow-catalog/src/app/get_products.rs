@@ -21,11 +21,14 @@ pub fn get_products(
     principal: Option<&Principal>,
     ids: &[String],
 ) -> Result<Vec<Product>, CatalogError> {
-    let mut found: Vec<Product> = Vec::with_capacity(ids.len());
+    let mut asked: Vec<&String> = Vec::with_capacity(ids.len());
     for id in ids {
-        if found.iter().any(|p| &p.id == id) {
-            continue;
+        if !asked.contains(&id) {
+            asked.push(id);
         }
+    }
+    let mut found: Vec<Product> = Vec::with_capacity(asked.len());
+    for id in asked {
         match get_product(ports, principal, id) {
             Ok(product) => found.push(product),
             Err(CatalogError::NotFound) => {}

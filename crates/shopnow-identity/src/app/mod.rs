@@ -54,6 +54,12 @@ fn count_client_attempt(
     let state = ports
         .throttle
         .count_attempt(&format!("client:{scope}:{hex}"), now_ms)?;
+    if state.attempts == 1 {
+        // At most once per client and window (not per account: a successful sign-in clears its
+        // account's row, so every sign-in would start one), so the counters of lapsed windows
+        // never pile up.
+        ports.throttle.purge_passed(now_ms)?;
+    }
     match state.retry_after_secs(client.limit, now_ms) {
         Some(retry_after_secs) => Err(IdentityError::Throttled { retry_after_secs }),
         None => Ok(()),

@@ -224,6 +224,29 @@ mod tests {
     }
 
     #[test]
+    fn lapsed_counters_are_purged_when_a_clients_window_starts_not_on_every_sign_in() {
+        let h = Harness::with_user("ada@example.com", "violet-kettle-79-orbit");
+        let client = Client::new(Some("192.0.2.9".into()), 1_000);
+        for i in 0..3 {
+            let _ = super::sign_in(
+                &h.ports(),
+                credentials(&format!("user{i}@example.com"), "wrong-password-123"),
+                &client,
+            );
+        }
+        assert_eq!(h.throttle.keys(), 4, "three accounts and the client");
+        h.clock.advance(15 * 60 * 1000);
+        super::sign_in(
+            &h.ports(),
+            credentials("ada@example.com", "violet-kettle-79-orbit"),
+            &client,
+        )
+        .unwrap();
+        // The client's new window purged the lapsed rows; the success cleared its own.
+        assert_eq!(h.throttle.keys(), 1, "only the client's new window");
+    }
+
+    #[test]
     fn a_success_resets_the_failure_count() {
         let h = Harness::with_user("ada@example.com", "violet-kettle-79-orbit");
         for _ in 0..4 {
