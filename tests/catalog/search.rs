@@ -175,3 +175,46 @@ catalog_test!(async fn cursors_are_opaque_and_bound_to_their_search(app) {
     assert_eq!(ids(&page).len(), 1);
     assert!(page["next_cursor"].is_string());
 });
+
+/// The titles of every page of `query`, two per page, following the cursors.
+async fn all_pages(app: &TestApp, query: &str) -> Vec<Vec<String>> {
+    let mut seen = Vec::new();
+    let mut next = query.to_owned();
+    loop {
+        let page = list(app, &format!("{next}&limit=2")).await;
+        seen.push(titles(&page));
+        match page.get("next_cursor").and_then(Value::as_str) {
+            Some(cursor) => next = format!("{query}&cursor={cursor}"),
+            None => return seen,
+        }
+    }
+}
+
+// A two-row walk (`catalog_search_walk_rows`) over three newer products that do not match: every
+// run on PostgreSQL gives up walking and asks the text index (docs/adr/0002-search-at-scale.md),
+// and must return what a walk would have, page after page, on both backends.
+catalog_test!([("catalog_search_walk_rows", "2")], async fn a_walk_that_finds_too_little_falls_back_to_the_indexes(app) {
+    let a = actors(&app).await;
+    let cat = category(&app, &a.admin, None).await;
+    described(&app, &a.seller, &cat, "Amber vase", "Blown glass.", 3000, "EUR").await;
+    described(&app, &a.seller, &cat, "Plain bowl", "An amber glaze.", 1000, "EUR").await;
+    described(&app, &a.seller, &cat, "Amber lamp", "Warm light.", 2000, "EUR").await;
+    for title in ["Oak chair", "Oak table", "Oak stool"] {
+        described(&app, &a.seller, &cat, title, "Solid wood.", 5000, "EUR").await;
+    }
+    assert_eq!(all_pages(&app, "q=amber").await, [vec!["Amber lamp", "Amber vase"], vec!["Plain bowl"]]);
+    assert_eq!(all_pages(&app, "q=amber&sort=newest").await, [vec!["Amber lamp", "Plain bowl"], vec!["Amber vase"]]);
+    assert_eq!(all_pages(&app, "q=amber&sort=price").await, [vec!["Plain bowl", "Amber lamp"], vec!["Amber vase"]]);
+    assert_eq!(
+        all_pages(&app, "q=amber&sort=-price&currency=EUR&max_price=2500").await,
+        [vec!["Amber lamp", "Plain bowl"]]
+    );
+    assert_eq!(all_pages(&app, "q=oak+amber").await, [Vec::<String>::new()]);
+    // Browsing a category walks too: the newest three do not belong to it.
+    let other = category(&app, &a.admin, None).await;
+    described(&app, &a.seller, &other, "Elm box", "Small.", 900, "EUR").await;
+    for title in ["Oak shelf", "Oak bench", "Oak desk"] {
+        described(&app, &a.seller, &cat, title, "Solid wood.", 5000, "EUR").await;
+    }
+    assert_eq!(all_pages(&app, &format!("category={other}")).await, [vec!["Elm box"]]);
+});

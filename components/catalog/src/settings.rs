@@ -36,6 +36,8 @@ pub struct Settings {
     pub cache_store: String,
     /// Cache and reservation lifetimes.
     pub tunables: Tunables,
+    /// Rows a PostgreSQL search walks before its index fallback (`search_walk_rows`).
+    pub search_walk_rows: u32,
 }
 
 fn seconds(config: Config, name: &str, default: &str) -> Result<i64, ApiError> {
@@ -50,6 +52,16 @@ fn seconds(config: Config, name: &str, default: &str) -> Result<i64, ApiError> {
         )));
     }
     Ok(secs * 1000)
+}
+
+fn walk_rows(config: Config) -> Result<u32, ApiError> {
+    config
+        .get_or("search_walk_rows", "5000")
+        .trim()
+        .parse()
+        .ok()
+        .filter(|rows| (1..=1_000_000).contains(rows))
+        .ok_or_else(|| ApiError::internal("variable `search_walk_rows` must be 1..=1000000"))
 }
 
 impl Settings {
@@ -92,6 +104,7 @@ impl Settings {
                 cache_ttl_ms: seconds(config, "cache_ttl_secs", "60")?,
                 reservation_ttl_ms,
             },
+            search_walk_rows: walk_rows(config)?,
         })
     }
 }

@@ -58,7 +58,7 @@ impl App {
         use_case: impl FnOnce(&Ports<'_>) -> Result<T, E>,
     ) -> Result<T, ApiError> {
         let db = AnyDatabase::open(&self.settings.database_url, STORE_LABEL)?;
-        let store = SqlCatalogStore::new(&db, &SystemClock);
+        let store = SqlCatalogStore::new(&db, &SystemClock, self.settings.search_walk_rows);
         let cache = LoggingKv::new(&self.settings.cache_store, &request.request_id);
         let ids = UuidV7Ids::new(SystemClock, HostRandom);
         let ports = Ports {

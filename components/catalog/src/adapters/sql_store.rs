@@ -1,6 +1,6 @@
 //! `SqlCatalogStore`: categories, products, stock and reservations over the kernel's `Database`
 //! port — one implementation for PostgreSQL and SQLite. The SQL is portable except text search
-//! ([`search_clause`]), and every method is one unit of work wrapped in `with_migrations` so a
+//! ([`match_conditions`], [`search_sql`]), and every method is one unit of work wrapped in `with_migrations` so a
 //! fresh database is migrated on first use.
 //!
 //! Stock concurrency: a hold is taken with a conditional `UPDATE products SET reserved =
@@ -45,12 +45,18 @@ const PRODUCT_COLUMNS: &str = "p.id, p.seller_id, p.title, p.description, p.cate
 pub struct SqlCatalogStore<'a> {
     db: &'a dyn Database,
     clock: &'a dyn Clock,
+    walk_rows: u32,
 }
 
 impl<'a> SqlCatalogStore<'a> {
-    /// A store on `db`; `clock` stamps applied migrations.
-    pub fn new(db: &'a dyn Database, clock: &'a dyn Clock) -> Self {
-        Self { db, clock }
+    /// A store on `db`; `clock` stamps applied migrations; a PostgreSQL search walks at most
+    /// `walk_rows` rows of its sort order before its index fallback ([`search_sql`]).
+    pub fn new(db: &'a dyn Database, clock: &'a dyn Clock, walk_rows: u32) -> Self {
+        Self {
+            db,
+            clock,
+            walk_rows,
+        }
     }
 
     fn run<T>(&self, op: impl FnMut(&dyn Database) -> Result<T, DbError>) -> Result<T, StoreError> {
@@ -507,68 +513,89 @@ fn settle(
     })
 }
 
-/// The dialect-specific text-search pieces: the match condition and the title-tier
-/// expression, both reading the terms from parameter `$n`.
-fn search_clause(dialect: Dialect, n: usize) -> (String, String) {
-    match dialect {
-        // The title tier reads the stored vector's weight-A (title) lexemes: re-parsing each
-        // matching title with to_tsvector cost a stemming pass per matching row.
-        Dialect::Postgres => (
-            format!("p.search @@ to_tsquery('english', ${n})"),
-            format!(
-                "CASE WHEN p.search @@ to_tsquery('english', ${}) THEN 1 ELSE 0 END",
-                n + 1
-            ),
-        ),
-        Dialect::Sqlite => (
-            format!("p.seq IN (SELECT rowid FROM products_fts WHERE products_fts MATCH ${n})"),
-            format!(
-                "CASE WHEN p.seq IN (SELECT rowid FROM products_fts \
-                 WHERE products_fts MATCH ${}) THEN 1 ELSE 0 END",
-                n + 1
-            ),
-        ),
-    }
-}
-
-/// The query parameters for the terms: PostgreSQL `a & b` (all terms anywhere) and `a:A & b:A`
-/// (all terms in the title, weight A of the stored vector); SQLite `"a" "b"` (all terms
-/// anywhere) and `title : "a" AND title : "b"` (all terms in the title). Terms are letters and
-/// digits only, so quoting cannot be escaped.
-fn search_params(dialect: Dialect, terms: &[String]) -> Vec<SqlValue> {
-    let each = |shape: fn(&str) -> String, separator: &str| {
-        text(
-            &terms
-                .iter()
-                .map(|t| shape(t))
-                .collect::<Vec<_>>()
-                .join(separator),
-        )
+/// The text-search conditions for the terms: all terms anywhere, and all terms in the title.
+/// PostgreSQL reads the stored vectors (`search`, title and description weighted; `title_search`,
+/// the title alone) with one `a & b` query; SQLite asks FTS5 with `"a" "b"` and
+/// `title : "a" AND title : "b"`. Terms are letters and digits only, so quoting cannot be escaped.
+fn match_conditions(
+    dialect: Dialect,
+    terms: &[String],
+    params: &mut Vec<SqlValue>,
+) -> (String, String) {
+    let mut push = |value: String| {
+        params.push(text(&value));
+        format!("${}", params.len())
     };
     match dialect {
-        Dialect::Postgres => vec![text(&terms.join(" & ")), each(|t| format!("{t}:A"), " & ")],
-        Dialect::Sqlite => vec![
-            each(|t| format!("\"{t}\""), " "),
-            each(|t| format!("title : \"{t}\""), " AND "),
-        ],
+        Dialect::Postgres => {
+            let k = push(terms.join(" & "));
+            (
+                format!("p.search @@ to_tsquery('english', {k})"),
+                format!("p.title_search @@ to_tsquery('english', {k})"),
+            )
+        }
+        Dialect::Sqlite => {
+            let each = |shape: fn(&str) -> String, separator: &str| {
+                terms
+                    .iter()
+                    .map(|t| shape(t))
+                    .collect::<Vec<_>>()
+                    .join(separator)
+            };
+            let any = push(each(|t| format!("\"{t}\""), " "));
+            let title = push(each(|t| format!("title : \"{t}\""), " AND "));
+            (
+                format!("p.seq IN (SELECT rowid FROM products_fts WHERE products_fts MATCH {any})"),
+                format!(
+                    "p.seq IN (SELECT rowid FROM products_fts WHERE products_fts MATCH {title})"
+                ),
+            )
+        }
     }
 }
 
-fn search_sql(dialect: Dialect, search: &ProductSearch, now_ms: i64) -> (String, Vec<SqlValue>) {
+/// One run of the sort order: the products matching `condition`, in the sort's order after the
+/// keyset (when it applies to this run), ranked `tier`.
+struct Run {
+    tier: i64,
+    condition: Option<String>,
+    after: bool,
+}
+
+/// The search statement. Relevance is two runs, each newest first: products with every term in
+/// the title (tier 1), then the other matches (tier 0), the second read only when the first
+/// cannot fill the page. Other sorts are one run.
+///
+/// On PostgreSQL each run first walks the sort's own index from the keyset for at most
+/// `walk_rows` rows (`catalog_search_walk_rows`, docs/adr/0002-search-at-scale.md: about
+/// √(page × active products), so the walk costs what the fallback's sort costs for the densest
+/// query that reaches it), filtering as it goes: a broad query or browse fills its page in a
+/// few hundred rows whatever the catalog's size. When the walk cannot fill the page, the query
+/// is narrow, and the run asks the GIN and filter indexes for every match and sorts them (the
+/// `+ 0` keeps the planner from walking again). SQLite, the small embedded backend, runs each
+/// run as one ordered query. Both backends give the same rows in the same order.
+fn search_sql(
+    dialect: Dialect,
+    search: &ProductSearch,
+    now_ms: i64,
+    walk_rows: u32,
+) -> (String, Vec<SqlValue>) {
     let mut params = vec![int(now_ms)];
     let push = |value: SqlValue, params: &mut Vec<SqlValue>| {
         params.push(value);
         format!("${}", params.len())
     };
-    let mut filters = vec!["p.status = 'active'".to_owned()];
-    let mut tier = "0".to_owned();
-    if let Some(terms) = &search.terms {
-        let first = params.len() + 1;
-        params.extend(search_params(dialect, terms.terms()));
-        let (condition, title_tier) = search_clause(dialect, first);
-        filters.push(condition);
-        tier = title_tier;
-    }
+    let price_sort = matches!(search.sort, Sort::PriceAsc | Sort::PriceDesc);
+    // Conditions the walk's index answers (its prefix), and the ones it filters by.
+    let mut seek = vec!["p.status = 'active'".to_owned()];
+    let mut filters = Vec::new();
+    let (any, title) = match &search.terms {
+        Some(terms) => {
+            let (any, title) = match_conditions(dialect, terms.terms(), &mut params);
+            (Some(any), Some(title))
+        }
+        None => (None, None),
+    };
     if let Some(category) = &search.category_id {
         let k = push(text(category), &mut params);
         filters.push(format!(
@@ -582,61 +609,139 @@ fn search_sql(dialect: Dialect, search: &ProductSearch, now_ms: i64) -> (String,
         let k = push(text(seller), &mut params);
         filters.push(format!("p.seller_id = {k}"));
     }
+    let price_filters = if price_sort { &mut seek } else { &mut filters };
     if let Some(currency) = &search.currency {
         let k = push(text(currency.code()), &mut params);
-        filters.push(format!("p.price_currency = {k}"));
+        price_filters.push(format!("p.price_currency = {k}"));
     }
     if let Some(min) = search.min_price {
         let k = push(int(min), &mut params);
-        filters.push(format!("p.price_amount >= {k}"));
+        price_filters.push(format!("p.price_amount >= {k}"));
     }
     if let Some(max) = search.max_price {
         let k = push(int(max), &mut params);
-        filters.push(format!("p.price_amount <= {k}"));
+        price_filters.push(format!("p.price_amount <= {k}"));
     }
-    let order = match search.sort {
-        Sort::Newest => "s.created_at DESC, s.id DESC",
-        Sort::PriceAsc => "s.price_amount ASC, s.id ASC",
-        Sort::PriceDesc => "s.price_amount DESC, s.id DESC",
-        Sort::Relevance => "s.tier DESC, s.created_at DESC, s.id DESC",
-    };
-    let mut outer = Vec::new();
-    if let Some(key) = &search.after {
+    let keyset = search.after.as_ref().map(|key| {
         let id = push(text(&key.id), &mut params);
-        let condition = match search.sort {
-            Sort::Newest => {
+        match search.sort {
+            Sort::Newest | Sort::Relevance => {
                 let c = push(int(key.created_at_ms), &mut params);
-                format!("(s.created_at < {c} OR (s.created_at = {c} AND s.id < {id}))")
+                format!("(p.created_at, p.id) < ({c}, {id})")
             }
             Sort::PriceAsc => {
                 let p = push(int(key.price), &mut params);
-                format!("(s.price_amount > {p} OR (s.price_amount = {p} AND s.id > {id}))")
+                format!("(p.price_amount, p.id) > ({p}, {id})")
             }
             Sort::PriceDesc => {
                 let p = push(int(key.price), &mut params);
-                format!("(s.price_amount < {p} OR (s.price_amount = {p} AND s.id < {id}))")
+                format!("(p.price_amount, p.id) < ({p}, {id})")
             }
-            Sort::Relevance => {
-                let t = push(int(key.tier), &mut params);
-                let c = push(int(key.created_at_ms), &mut params);
-                format!(
-                    "(s.tier < {t} OR (s.tier = {t} AND (s.created_at < {c} \
-                     OR (s.created_at = {c} AND s.id < {id}))))"
-                )
+        }
+    });
+    let runs = match (search.sort, &search.after) {
+        (Sort::Relevance, after) => {
+            let in_title = after.as_ref().is_none_or(|key| key.tier == 1);
+            let mut runs = Vec::new();
+            if in_title {
+                runs.push(Run {
+                    tier: 1,
+                    condition: title.clone(),
+                    after: after.is_some(),
+                });
             }
-        };
-        outer.push(condition);
+            runs.push(Run {
+                tier: 0,
+                condition: Some(format!(
+                    "{} AND NOT ({})",
+                    any.clone().unwrap_or_default(),
+                    title.clone().unwrap_or_default()
+                )),
+                after: !in_title,
+            });
+            runs
+        }
+        (_, after) => vec![Run {
+            tier: 0,
+            condition: any,
+            after: after.is_some(),
+        }],
+    };
+    let page = push(int(i64::from(search.limit) + 1), &mut params);
+    // SQLite has no walk: every parameter must be used.
+    let walk = match dialect {
+        Dialect::Postgres => push(int(i64::from(walk_rows)), &mut params),
+        Dialect::Sqlite => String::new(),
+    };
+    let order = |plus: &str| match search.sort {
+        Sort::Newest | Sort::Relevance => format!("p.created_at{plus} DESC, p.id DESC"),
+        Sort::PriceAsc => format!("p.price_amount{plus} ASC, p.id ASC"),
+        Sort::PriceDesc => format!("p.price_amount{plus} DESC, p.id DESC"),
+    };
+    let mut ctes = Vec::new();
+    let mut picked = Vec::new();
+    for (n, run) in runs.iter().enumerate() {
+        let mut seek = seek.clone();
+        if run.after
+            && let Some(keyset) = &keyset
+        {
+            seek.push(keyset.clone());
+        }
+        // A later run is read only when the earlier ones left the page short.
+        if n > 0 {
+            let earlier = (0..n)
+                .map(|k| format!("(SELECT count(*) FROM run{k})"))
+                .collect::<Vec<_>>()
+                .join(" + ");
+            seek.push(format!("{earlier} < {page}"));
+        }
+        let mut all = filters.clone();
+        all.extend(run.condition.clone());
+        let seek_sql = seek.join(" AND ");
+        let every = seek
+            .iter()
+            .chain(&all)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join(" AND ");
+        match dialect {
+            Dialect::Postgres => {
+                let filter_sql = if all.is_empty() {
+                    "TRUE".to_owned()
+                } else {
+                    all.join(" AND ")
+                };
+                ctes.push(format!(
+                    "walk{n} AS MATERIALIZED (SELECT p.id FROM (\
+                     SELECT p.id, p.created_at, p.price_amount, p.price_currency, p.category_id, \
+                     p.seller_id, p.search, p.title_search FROM products p WHERE {seek_sql} \
+                     ORDER BY {} LIMIT {walk}) p WHERE {filter_sql} LIMIT {page}), \
+                     run{n} AS MATERIALIZED (\
+                     SELECT id FROM walk{n} WHERE (SELECT count(*) FROM walk{n}) >= {page} \
+                     UNION ALL SELECT id FROM (SELECT p.id FROM products p WHERE {every} \
+                     ORDER BY {} LIMIT {page}) f WHERE (SELECT count(*) FROM walk{n}) < {page})",
+                    order(""),
+                    order(" + 0"),
+                ));
+            }
+            Dialect::Sqlite => ctes.push(format!(
+                "run{n} AS (SELECT p.id FROM products p WHERE {every} ORDER BY {} LIMIT {page})",
+                order("")
+            )),
+        }
+        picked.push(format!("SELECT id, {} AS tier FROM run{n}", run.tier));
     }
-    let limit = push(int(i64::from(search.limit) + 1), &mut params);
+    let final_order = match search.sort {
+        Sort::Relevance => format!("r.tier DESC, {}", order("")),
+        _ => order(""),
+    };
     let sql = format!(
-        "SELECT s.* FROM (SELECT {PRODUCT_COLUMNS}, {tier} AS tier FROM products p WHERE {}) s \
-         {} ORDER BY {order} LIMIT {limit}",
-        filters.join(" AND "),
-        if outer.is_empty() {
-            String::new()
-        } else {
-            format!("WHERE {}", outer.join(" AND "))
-        },
+        // The WITH sits in a subquery: PostgreSQL's zero-row guard (ADR 0001) wraps the whole
+        // statement in a CTE of its own.
+        "SELECT {PRODUCT_COLUMNS}, r.tier FROM (WITH {} {}) r JOIN products p ON p.id = r.id \
+         ORDER BY {final_order} LIMIT {page}",
+        ctes.join(", "),
+        picked.join(" UNION ALL "),
     );
     (sql, params)
 }
@@ -804,7 +909,7 @@ impl CatalogStore for SqlCatalogStore<'_> {
         now_ms: i64,
     ) -> Result<Vec<(Product, Keyset)>, StoreError> {
         self.run(|db| {
-            let (sql, params) = search_sql(db.dialect(), search, now_ms);
+            let (sql, params) = search_sql(db.dialect(), search, now_ms, self.walk_rows);
             db.query(&sql, &params)?
                 .iter()
                 .map(|row| {

@@ -180,6 +180,7 @@ fn order_head(row: &Row) -> Result<Order, DbError> {
         version: row.int(11)?,
         history: Vec::new(),
         history_saved: 0,
+        fulfilments_saved: Vec::new(),
     })
 }
 
@@ -194,7 +195,6 @@ fn line_from_row(row: &Row) -> Result<OrderLine, DbError> {
 }
 
 const LINE_COLUMNS: &str = "product_id, seller_id, title, unit_amount, currency, quantity";
-const FULFILMENT_COLUMNS: &str = "id, seller_id, status, tracking_number, shipped_at";
 
 fn fulfilment_from_row(row: &Row) -> Result<Fulfilment, DbError> {
     Ok(Fulfilment {
@@ -218,53 +218,106 @@ fn load_order(db: &dyn Database, id: &str, lock: bool) -> Result<Option<Order>, 
     let Some(row) = db.query(&sql, &[text(id)])?.into_iter().next() else {
         return Ok(None);
     };
-    let mut order = order_head(&row)?;
-    order.lines = db
-        .query(
-            &format!("SELECT {LINE_COLUMNS} FROM order_lines WHERE order_id = $1 ORDER BY line_no"),
-            &[text(id)],
-        )?
-        .iter()
-        .map(line_from_row)
-        .collect::<Result<_, _>>()?;
-    order.fulfilments = db
-        .query(
-            &format!(
-                "SELECT {FULFILMENT_COLUMNS} FROM fulfilments WHERE order_id = $1 ORDER BY position"
-            ),
-            &[text(id)],
-        )?
-        .iter()
-        .map(fulfilment_from_row)
-        .collect::<Result<_, _>>()?;
-    order.history = db
-        .query(
-            "SELECT event, status, fulfilment_id, at FROM order_history \
-             WHERE order_id = $1 ORDER BY seq",
-            &[text(id)],
-        )?
-        .iter()
-        .map(|row| {
-            Ok(HistoryEntry {
-                event: row.text(0)?,
-                status: OrderStatus::parse(&row.text(1)?)
-                    .ok_or_else(|| conversion("history status"))?,
-                fulfilment_id: row.opt_text(2)?,
-                at_ms: row.int(3)?,
-            })
-        })
-        .collect::<Result<_, DbError>>()?;
-    order.history_saved = order.history.len();
-    Ok(Some(order))
+    let mut orders = vec![order_head(&row)?];
+    load_parts(db, &mut orders)?;
+    Ok(orders.pop())
 }
 
-fn load_orders(db: &dyn Database, rows: Vec<Row>) -> Result<Vec<Order>, DbError> {
-    let mut orders = Vec::with_capacity(rows.len());
-    for row in rows {
-        if let Some(order) = load_order(db, &row.text(0)?, false)? {
-            orders.push(order);
+/// Placeholders `$from, …` for `count` parameters.
+fn placeholders(from: usize, count: usize) -> String {
+    (from..from + count)
+        .map(|n| format!("${n}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Fills in the lines, fulfilments and history of `orders` with one statement, whatever their
+/// number: the three child tables as one `UNION ALL`, told apart by `kind` (columns shared by
+/// type: `a`–`d` text, `x`, `y` integers).
+fn load_parts(db: &dyn Database, orders: &mut [Order]) -> Result<(), DbError> {
+    if orders.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<SqlValue> = orders.iter().map(|o| text(o.id.as_str())).collect();
+    let set = placeholders(1, ids.len());
+    let rows = db.query(
+        &format!(
+            "SELECT order_id, 0 AS kind, line_no AS n, product_id AS a, seller_id AS b, \
+             title AS c, currency AS d, unit_amount AS x, quantity AS y \
+             FROM order_lines WHERE order_id IN ({set}) \
+             UNION ALL SELECT order_id, 1, position, id, seller_id, status, tracking_number, \
+             shipped_at, NULL FROM fulfilments WHERE order_id IN ({set}) \
+             UNION ALL SELECT order_id, 2, seq, event, status, fulfilment_id, NULL, at, NULL \
+             FROM order_history WHERE order_id IN ({set}) \
+             ORDER BY order_id, kind, n"
+        ),
+        &ids,
+    )?;
+    for row in &rows {
+        let order_id = row.text(0)?;
+        let Some(order) = orders.iter_mut().find(|o| o.id.as_str() == order_id) else {
+            continue;
+        };
+        match row.int(1)? {
+            0 => order.lines.push(OrderLine {
+                product_id: ProductId::parse(&row.text(3)?)
+                    .map_err(|_| conversion("product id"))?,
+                seller_id: row.text(4)?,
+                title: row.text(5)?,
+                unit_price: money(row.int(7)?, &row.text(6)?)?,
+                quantity: Quantity::parse(row.int(8)?).map_err(|_| conversion("quantity"))?,
+            }),
+            1 => order.fulfilments.push(Fulfilment {
+                id: row.text(3)?,
+                seller_id: row.text(4)?,
+                status: FulfilmentStatus::parse(&row.text(5)?)
+                    .ok_or_else(|| conversion("fulfilment status"))?,
+                tracking_number: row
+                    .opt_text(6)?
+                    .map(|t| TrackingNumber::parse(&t).map_err(|_| conversion("tracking number")))
+                    .transpose()?,
+                shipped_at_ms: row.opt_int(7)?,
+            }),
+            _ => order.history.push(HistoryEntry {
+                event: row.text(3)?,
+                status: OrderStatus::parse(&row.text(4)?)
+                    .ok_or_else(|| conversion("history status"))?,
+                fulfilment_id: row.opt_text(5)?,
+                at_ms: row.int(7)?,
+            }),
         }
     }
+    for order in orders {
+        order.history_saved = order.history.len();
+        order.fulfilments_saved.clone_from(&order.fulfilments);
+    }
+    Ok(())
+}
+
+/// The orders whose ids are the first column of `rows`, in that order: two statements for the
+/// whole batch (the heads, then [`load_parts`]).
+fn load_orders(db: &dyn Database, rows: Vec<Row>) -> Result<Vec<Order>, DbError> {
+    let ids = rows
+        .iter()
+        .map(|row| row.text(0))
+        .collect::<Result<Vec<_>, _>>()?;
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let params: Vec<SqlValue> = ids.iter().map(|id| text(id)).collect();
+    let heads = db.query(
+        &format!(
+            "SELECT {ORDER_COLUMNS} FROM orders WHERE id IN ({})",
+            placeholders(1, params.len())
+        ),
+        &params,
+    )?;
+    let mut orders = heads
+        .iter()
+        .map(order_head)
+        .collect::<Result<Vec<_>, _>>()?;
+    orders.sort_by_key(|o| ids.iter().position(|id| id == o.id.as_str()));
+    load_parts(db, &mut orders)?;
     Ok(orders)
 }
 
@@ -579,7 +632,7 @@ impl OrderRepository for SqlOrderRepository<'_> {
             if saved.is_empty() {
                 return Err(TxError::Conflict);
             }
-            for f in &order.fulfilments {
+            for f in order.changed_fulfilments() {
                 db.execute(
                     "UPDATE fulfilments SET status = $2, tracking_number = $3, shipped_at = $4, \
                      updated_at = $5 WHERE id = $1",
@@ -683,24 +736,35 @@ impl OrderRepository for SqlOrderRepository<'_> {
                     int(i64::from(limit)),
                 ],
             )?;
+            // The page's lines of this seller, one statement for the whole page.
+            let mut params = vec![text(seller_id)];
+            for row in &rows {
+                params.push(text(&row.text(5)?));
+            }
+            let mut lines: Vec<(String, OrderLine)> = if rows.is_empty() {
+                Vec::new()
+            } else {
+                db.query(
+                    &format!(
+                        "SELECT {LINE_COLUMNS}, order_id FROM order_lines \
+                         WHERE seller_id = $1 AND order_id IN ({}) ORDER BY order_id, line_no",
+                        placeholders(2, rows.len())
+                    ),
+                    &params,
+                )?
+                .iter()
+                .map(|row| Ok((row.text(6)?, line_from_row(row)?)))
+                .collect::<Result<_, DbError>>()?
+            };
             rows.iter()
                 .map(|row| {
                     let order_id = row.text(5)?;
-                    let lines = db
-                        .query(
-                            &format!(
-                                "SELECT {LINE_COLUMNS} FROM order_lines \
-                                 WHERE order_id = $1 AND seller_id = $2 ORDER BY line_no"
-                            ),
-                            &[text(&order_id), text(seller_id)],
-                        )?
-                        .iter()
-                        .map(line_from_row)
-                        .collect::<Result<_, _>>()?;
+                    let (mine, rest) = lines.drain(..).partition(|(id, _)| *id == order_id);
+                    lines = rest;
                     Ok(SellerFulfilment {
                         fulfilment: fulfilment_from_row(row)?,
                         order_id,
-                        lines,
+                        lines: mine.into_iter().map(|(_, line)| line).collect(),
                         shipping_address: serde_json::from_str(&row.text(7)?)
                             .map_err(|e| conversion(e.to_string()))?,
                         created_at_ms: row.int(6)?,

@@ -330,6 +330,9 @@ pub struct Order {
     pub history: Vec<HistoryEntry>,
     /// How many history entries are already stored.
     pub history_saved: usize,
+    /// The fulfilments as stored (empty before the first insert): a save writes only those
+    /// that differ.
+    pub fulfilments_saved: Vec<Fulfilment>,
 }
 
 /// The currency shared by every line.
@@ -397,6 +400,7 @@ impl Order {
             version: 0,
             history: Vec::new(),
             history_saved: 0,
+            fulfilments_saved: Vec::new(),
         };
         let event = OrderEvent::Created {
             order_id: order.id.to_string(),
@@ -434,6 +438,14 @@ impl Order {
     pub fn mark_saved(&mut self) {
         self.version = self.version.saturating_add(1);
         self.history_saved = self.history.len();
+        self.fulfilments_saved.clone_from(&self.fulfilments);
+    }
+
+    /// The fulfilments that changed since the order was loaded or last saved.
+    pub fn changed_fulfilments(&self) -> impl Iterator<Item = &Fulfilment> {
+        self.fulfilments
+            .iter()
+            .filter(|f| !self.fulfilments_saved.contains(f))
     }
 
     /// The ids of the sellers with a fulfilment.
