@@ -35,7 +35,7 @@ impl App {
     /// # Errors
     /// 401 `unauthenticated` without a bearer token, 401 `invalid-token` for a bad one.
     pub fn authenticate(&self, request: &HttpRequest) -> Result<Principal, ApiError> {
-        shopnow_spin::auth::authenticate(&self.settings.verifier, request)
+        shopnow_spin::auth::authenticate(self.settings.keys.verifier()?, request)
     }
 
     /// The caller, for the per-client limit `limit` (one of the settings' client limits).
@@ -52,6 +52,7 @@ impl App {
         request: &HttpRequest,
         use_case: impl FnOnce(&Ports<'_>) -> Result<T, IdentityError>,
     ) -> Result<T, ApiError> {
+        let tokens = self.settings.keys.signer()?;
         let db = AnyDatabase::open(&self.settings.database_url, STORE_LABEL)?;
         let repository = SqlIdentityRepository::new(&db, &SystemClock);
         let ids = UuidV7Ids::new(SystemClock, HostRandom);
@@ -65,7 +66,7 @@ impl App {
             clock: &SystemClock,
             ids: &ids,
             random: &HostRandom,
-            tokens: &self.settings.signer,
+            tokens,
             request_id: request.request_id.as_str(),
         };
         use_case(&ports).map_err(ApiError::from)

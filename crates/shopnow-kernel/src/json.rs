@@ -29,6 +29,20 @@ pub fn parse_body<T: DeserializeOwned>(
     request: &HttpRequest,
     limit: usize,
 ) -> Result<(T, FieldErrors), ApiError> {
+    parse_body_keeping(request, limit).map(|(wire, errors, _)| (wire, errors))
+}
+
+/// [`parse_body`], also returning the parsed object, so a caller that needs the body as JSON
+/// too (checkout's idempotency fingerprint) does not parse it again. When the returned
+/// [`FieldErrors`] are empty, the object is the body as sent; otherwise the offending fields are
+/// gone from it.
+///
+/// # Errors
+/// As [`parse_body`].
+pub fn parse_body_keeping<T: DeserializeOwned>(
+    request: &HttpRequest,
+    limit: usize,
+) -> Result<(T, FieldErrors, Value), ApiError> {
     let is_json = request
         .header("content-type")
         .and_then(|ct| ct.split(';').next())
@@ -36,7 +50,7 @@ pub fn parse_body<T: DeserializeOwned>(
     if !is_json {
         return Err(ApiError::UnsupportedMediaType);
     }
-    parse_json(&request.body, limit)
+    parse_json_keeping(&request.body, limit)
 }
 
 /// [`parse_body`] without the content-type check.
@@ -47,10 +61,20 @@ pub fn parse_json<T: DeserializeOwned>(
     body: &[u8],
     limit: usize,
 ) -> Result<(T, FieldErrors), ApiError> {
+    parse_json_keeping(body, limit).map(|(wire, errors, _)| (wire, errors))
+}
+
+/// The body is parsed once; each round of field errors deserialises from the same object by
+/// reference and removes one field from it, so a body with many bad fields costs one pass per
+/// bad field over what is left, never a copy of the body per field.
+fn parse_json_keeping<T: DeserializeOwned>(
+    body: &[u8],
+    limit: usize,
+) -> Result<(T, FieldErrors, Value), ApiError> {
     if body.len() > limit {
         return Err(ApiError::PayloadTooLarge { limit });
     }
-    let value = parse_strict(body).map_err(|e| ApiError::MalformedBody {
+    let mut value = parse_strict(body).map_err(|e| ApiError::MalformedBody {
         // Positions only: neither serde_json's syntax messages nor ours echo content.
         detail: if e.to_string().starts_with(DUPLICATE_KEY) {
             format!(
@@ -66,21 +90,26 @@ pub fn parse_json<T: DeserializeOwned>(
             )
         },
     })?;
-    let Value::Object(mut map) = value else {
-        return Err(ApiError::MalformedBody {
-            detail: "The body must be a JSON object.".into(),
-        });
+    let fields = match &value {
+        Value::Object(map) => map.len(),
+        _ => {
+            return Err(ApiError::MalformedBody {
+                detail: "The body must be a JSON object.".into(),
+            });
+        }
     };
     let mut errors = FieldErrors::new();
     // Each round removes one offending key, so this terminates within len + 1 rounds.
-    for _ in 0..=map.len() {
-        match deserialize::<T>(&map) {
-            Ok(value) => return Ok((value, errors)),
+    for _ in 0..=fields {
+        match serde_path_to_error::deserialize::<_, T>(&value) {
+            Ok(wire) => return Ok((wire, errors, value)),
             Err(err) => {
                 let Some((field, message)) = describe(&err) else {
                     break;
                 };
-                let removed = map.remove(&field).is_some();
+                let removed = value
+                    .as_object_mut()
+                    .is_some_and(|map| map.remove(&field).is_some());
                 errors.add(field, message);
                 if !removed {
                     break;
@@ -167,12 +196,6 @@ impl<'de> Visitor<'de> for Strict {
         }
         Ok(Value::Object(object))
     }
-}
-
-fn deserialize<T: DeserializeOwned>(
-    map: &Map<String, Value>,
-) -> Result<T, serde_path_to_error::Error<serde_json::Error>> {
-    serde_path_to_error::deserialize(Value::Object(map.clone()))
 }
 
 /// Names the top-level field behind `err` and a message that does not echo the input.

@@ -389,7 +389,10 @@ fn position_params(after: Option<&ListPosition>) -> (SqlValue, SqlValue) {
     }
 }
 
-const AFTER: &str = "(created_at < $2 OR (created_at = $2 AND ($3 = '' OR id < $3)))";
+/// After the position: a row comparison, which PostgreSQL answers as a range of the
+/// `(…, created_at, id)` index, so page 50 costs what page 1 does (the expanded `OR` form
+/// walked every earlier row). Without a position, `(i64::MAX, '')` is after every row.
+const AFTER: &str = "(created_at, id) < ($2, $3)";
 
 impl OrderRepository for SqlOrderRepository<'_> {
     fn claim_key(&self, claim: &KeyClaim<'_>) -> Result<KeyClaimOutcome, RepoError> {
@@ -727,7 +730,7 @@ impl OrderRepository for SqlOrderRepository<'_> {
                  FROM fulfilments f JOIN orders o ON o.id = f.order_id \
                  WHERE f.seller_id = $1 \
                  AND f.status IN ('awaiting_shipment', 'shipped', 'cancelled') \
-                 AND (f.created_at < $2 OR (f.created_at = $2 AND ($3 = '' OR f.id < $3))) \
+                 AND (f.created_at, f.id) < ($2, $3) \
                  ORDER BY f.created_at DESC, f.id DESC LIMIT $4",
                 &[
                     text(seller_id),

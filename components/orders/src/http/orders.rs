@@ -1,11 +1,10 @@
 //! `/v1/orders`: checkout, the buyer's orders, one order, cancellation.
 
 use serde::Deserialize;
-use serde_json::Value;
 use shopnow_kernel::auth::Role;
 use shopnow_kernel::error::check;
 use shopnow_kernel::http::{HttpRequest, HttpResponse};
-use shopnow_kernel::json::parse_body;
+use shopnow_kernel::json::parse_body_keeping;
 use shopnow_kernel::{ApiError, FieldErrors};
 use shopnow_orders::app::CheckoutOutcome;
 use shopnow_orders::app::cancel_order::cancel_order;
@@ -173,7 +172,7 @@ pub fn checkout(request: &HttpRequest, app: &App) -> Result<HttpResponse, ApiErr
 fn place(request: &HttpRequest, app: &App) -> Result<HttpResponse, ApiError> {
     let me = caller(request, app, Role::Customer)?;
     let key = idempotency_key(request)?;
-    let (wire, mut errors) = parse_body::<CheckoutWire>(request, BODY_LIMIT)?;
+    let (wire, mut errors, body) = parse_body_keeping::<CheckoutWire>(request, BODY_LIMIT)?;
     let items = match wire.items {
         Some(list) => items(list, &mut errors).map(Some),
         None => Some(None),
@@ -182,7 +181,7 @@ fn place(request: &HttpRequest, app: &App) -> Result<HttpResponse, ApiError> {
     let token = payment_token(wire.payment, &mut errors);
     let (items, shipping_address, payment_token) =
         errors.finish(|| Some((items?, shipping_address?, token?)))?;
-    let body: Value = serde_json::from_slice(&request.body).map_err(ApiError::internal_from)?;
+    // No field errors: `body` is the object as sent, parsed once.
     let checkout = Checkout {
         buyer_id: me.user_id,
         key,
