@@ -64,9 +64,8 @@ pub fn parse_json<T: DeserializeOwned>(
     parse_json_keeping(body, limit).map(|(wire, errors, _)| (wire, errors))
 }
 
-/// The body is parsed once; each round of field errors deserialises from the same object by
-/// reference and removes one field from it, so a body with many bad fields costs one pass per
-/// bad field over what is left, never a copy of the body per field.
+/// The body is parsed once and never copied; bad fields are found one field at a time, so the
+/// cost is linear in the body whatever the number of bad fields.
 fn parse_json_keeping<T: DeserializeOwned>(
     body: &[u8],
     limit: usize,
@@ -90,16 +89,41 @@ fn parse_json_keeping<T: DeserializeOwned>(
             )
         },
     })?;
-    let fields = match &value {
-        Value::Object(map) => map.len(),
-        _ => {
-            return Err(ApiError::MalformedBody {
-                detail: "The body must be a JSON object.".into(),
-            });
-        }
+    let Value::Object(map) = &mut value else {
+        return Err(ApiError::MalformedBody {
+            detail: "The body must be a JSON object.".into(),
+        });
     };
+    let fields = map.len();
     let mut errors = FieldErrors::new();
-    // Each round removes one offending key, so this terminates within len + 1 rounds.
+    // One field at a time first: each probe deserialises a one-field object (the field's value is
+    // moved in and back, not copied), so finding every bad field costs one pass over the body,
+    // not one pass over everything left per bad field.
+    let keys: Vec<String> = map.keys().cloned().collect();
+    for key in keys {
+        let Some(field_value) = map.remove(&key) else {
+            continue;
+        };
+        let mut one = Map::new();
+        one.insert(key.clone(), field_value);
+        let probe = Value::Object(one);
+        let verdict = serde_path_to_error::deserialize::<_, T>(&probe)
+            .err()
+            .and_then(|err| describe(&err))
+            // Another field's "is required" says nothing about this one.
+            .filter(|(field, _)| *field == key);
+        match (verdict, probe) {
+            (Some((field, message)), _) => errors.add(field, message),
+            (None, Value::Object(mut one)) => {
+                if let Some(field_value) = one.remove(&key) {
+                    map.insert(key, field_value);
+                }
+            }
+            (None, _) => {}
+        }
+    }
+    // Then the whole object, normally once; each further round removes one offending key (a
+    // rule no single field breaks alone), so this terminates within len + 1 rounds.
     for _ in 0..=fields {
         match serde_path_to_error::deserialize::<_, T>(&value) {
             Ok(wire) => return Ok((wire, errors, value)),
@@ -284,6 +308,34 @@ mod tests {
         let mut fields: Vec<_> = errors.as_slice().iter().map(|e| e.field.as_str()).collect();
         fields.sort_unstable();
         assert_eq!(fields, ["age", "extra", "more", "name"]);
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct WithRequired {
+        #[expect(dead_code, reason = "only its presence is checked")]
+        id: String,
+        age: Option<u32>,
+    }
+
+    #[test]
+    fn a_required_field_does_not_hide_the_bad_ones_nor_blame_them() {
+        // Each one-field probe lacks `id`; only the whole object may report it.
+        let err = parse_json::<WithRequired>(br#"{"age": "old", "extra": 1}"#, 1024).unwrap_err();
+        let text = format!("{err:?}");
+        for field in ["age", "extra", "id"] {
+            assert!(text.contains(&format!("\"{field}\"")), "{field}: {text}");
+        }
+        let (wire, errors) = parse_json::<WithRequired>(br#"{"id": "x", "age": 7}"#, 1024).unwrap();
+        assert_eq!((wire.age, errors.is_empty()), (Some(7), true));
+    }
+
+    #[test]
+    fn the_kept_object_is_the_body_as_sent_when_every_field_is_good() {
+        let (_, errors, kept) =
+            parse_json_keeping::<Wire>(br#"{"age": 3, "name": "a"}"#, 1024).unwrap();
+        assert!(errors.is_empty());
+        assert_eq!(kept, serde_json::json!({"name": "a", "age": 3}));
     }
 
     #[test]

@@ -8,6 +8,8 @@ use crate::wiring::App;
 
 /// `GET /.well-known/jwks.json`: public, cacheable for five minutes.
 pub fn get(app: &App) -> Result<HttpResponse, ApiError> {
-    Ok(HttpResponse::json(200, &app.settings.keys.verifier()?.jwks())?
-        .with_header("cache-control", "public, max-age=300"))
+    Ok(
+        HttpResponse::json(200, &app.settings.keys.verifier()?.jwks())?
+            .with_header("cache-control", "public, max-age=300"),
+    )
 }

@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# The shopper mix at marketplace scale, in one run: on the 10k-product databases and on the
+# 1M-product ones (both made by bench/scale/load), through the test host on PostgreSQL + Redis:
+# find-peak (p99 ≤ 300 ms and ≤ 50 ms), then a fixed rate without sign-ins for per-endpoint
+# p50/p99 and host CPU per request. With BEFORE=MANIFEST, the fixed-rate run is repeated on the
+# small dataset with that manifest first (an earlier build), back to back.
+#
+#   bench/scale/mix.sh OUT_DIR [SMALL_PREFIX] [LARGE_PREFIX]
+#   defaults: shopnow_scale10k shopnow_scale;  RATE=100  USERS=1000  MANIFEST=spin.toml  BEFORE=
+#
+# Needs target/release/{shopnow-testhost,shopnow-bench}. Bounded: every generator run has a
+# duration; the whole script takes about 15 minutes.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+out=$1 small=${2:-shopnow_scale10k} large=${3:-shopnow_scale}
+rate=${RATE:-100} users=${USERS:-1000}
+bin=target/release
+pg=postgres://postgres@127.0.0.1:5432
+port=${PORT:-3401}
+addr=127.0.0.1:$port
+mkdir -p "$out"
+uname -a >"$out/machine.txt"; nproc >>"$out/machine.txt"; git rev-parse HEAD >>"$out/machine.txt"
+pid=""
+stop() { [ -n "$pid" ] && { kill -- "-$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; }; pid=""; }
+trap stop EXIT
+start() {
+  local prefix=$1 manifest=$2 log=$3 state
+  state=$(mktemp -d)
+  SPIN_VARIABLE_IDENTITY_ADMIN_EMAILS=admin@example.com \
+    SPIN_VARIABLE_IDENTITY_CLIENT_SIGN_IN_LIMIT=1000000000 \
+    SPIN_VARIABLE_IDENTITY_CLIENT_REGISTER_LIMIT=1000000000 \
+    SPIN_VARIABLE_IDENTITY_DATABASE_URL="$pg/${prefix}_identity?sslmode=disable" \
+    SPIN_VARIABLE_CATALOG_DATABASE_URL="$pg/${prefix}_catalog?sslmode=disable" \
+    SPIN_VARIABLE_ORDERS_DATABASE_URL="$pg/${prefix}_orders?sslmode=disable" \
+    setsid "$bin/shopnow-testhost" --from "$manifest" --listen "$addr" \
+    --runtime-config-file runtime-config.redis.toml --state-dir "$state" >>"$log" 2>&1 &
+  pid=$!
+  for _ in $(seq 1 600); do
+    curl -sf "http://$addr/.well-known/jwks.json" >/dev/null 2>&1 && return 0
+    sleep 0.1
+  done
+  echo "host did not start" >&2
+  exit 1
+}
+fixed() {
+  local name=$1
+  "$bin/shopnow-bench" scenario --target "http://$addr" --rate "$rate" --duration 30s --warmup 5s \
+    --connections 256 --threads 1 --server-pid "$pid" --max-other-cores 2 --retries 0 \
+    --out "$out/$name" --mix shopper --users "$users" --setup-concurrency 8 \
+    --weight sign-in=0 >/dev/null 2>"$out/$name.log"
+  sed -n 1,25p "$out/$name.md"
+}
+peak() {
+  local name=$1
+  "$bin/shopnow-bench" find-peak --target "http://$addr" --bound-ms 300 --bound-ms 50 \
+    --start-rate 100 --growth 1.5 --max-rate 20000 --duration 10s --warmup 3s \
+    --connections 256 --threads 1 --server-pid "$pid" --max-other-cores 2 --retries 0 \
+    --out "$out/$name" scenario --mix shopper --users "$users" --setup-concurrency 8 \
+    >"$out/$name.txt" 2>"$out/$name.log"
+  cat "$out/$name.md"
+}
+if [ -n "${BEFORE:-}" ]; then
+  start "$small" "$BEFORE" "$out/host-before.log"; fixed "small-before-no-sign-in"; stop
+fi
+start "$small" "${MANIFEST:-spin.toml}" "$out/host-small.log"; fixed "small-no-sign-in"; peak "small-peak"; stop
+start "$large" "${MANIFEST:-spin.toml}" "$out/host-large.log"; fixed "large-no-sign-in"; peak "large-peak"; stop
