@@ -110,7 +110,7 @@ impl App {
         use_case: impl FnOnce(&Ports<'_>) -> Result<T, E>,
     ) -> Result<T, ApiError> {
         let db = self.pool.get()?;
-        let store = SqlCatalogStore::new(&db, &SystemClock, 5_000);
+        let store = SqlCatalogStore::new(&db, &SystemClock, None);
         let ids = UuidV7Ids::new(SystemClock, OsRandom);
         let ports = Ports {
             store: &store,

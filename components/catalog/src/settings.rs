@@ -36,8 +36,9 @@ pub struct Settings {
     pub cache_store: String,
     /// Cache and reservation lifetimes.
     pub tunables: Tunables,
-    /// Rows a PostgreSQL search walks before its index fallback (`search_walk_rows`).
-    pub search_walk_rows: u32,
+    /// Rows a PostgreSQL search walks before its index fallback (`search_walk_rows`); `None`
+    /// is "auto" (√(page × products)).
+    pub search_walk_rows: Option<u32>,
 }
 
 fn seconds(config: Config, name: &str, default: &str) -> Result<i64, ApiError> {
@@ -54,14 +55,19 @@ fn seconds(config: Config, name: &str, default: &str) -> Result<i64, ApiError> {
     Ok(secs * 1000)
 }
 
-fn walk_rows(config: Config) -> Result<u32, ApiError> {
-    config
-        .get_or("search_walk_rows", "5000")
-        .trim()
+fn walk_rows(config: Config) -> Result<Option<u32>, ApiError> {
+    let text = config.get_or("search_walk_rows", "auto");
+    if text.trim() == "auto" {
+        return Ok(None);
+    }
+    text.trim()
         .parse()
         .ok()
         .filter(|rows| (1..=1_000_000).contains(rows))
-        .ok_or_else(|| ApiError::internal("variable `search_walk_rows` must be 1..=1000000"))
+        .map(Some)
+        .ok_or_else(|| {
+            ApiError::internal("variable `search_walk_rows` must be auto or 1..=1000000")
+        })
 }
 
 impl Settings {

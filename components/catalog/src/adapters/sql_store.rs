@@ -45,13 +45,14 @@ const PRODUCT_COLUMNS: &str = "p.id, p.seller_id, p.title, p.description, p.cate
 pub struct SqlCatalogStore<'a> {
     db: &'a dyn Database,
     clock: &'a dyn Clock,
-    walk_rows: u32,
+    walk_rows: Option<u32>,
 }
 
 impl<'a> SqlCatalogStore<'a> {
     /// A store on `db`; `clock` stamps applied migrations; a PostgreSQL search walks at most
-    /// `walk_rows` rows of its sort order before its index fallback ([`search_sql`]).
-    pub fn new(db: &'a dyn Database, clock: &'a dyn Clock, walk_rows: u32) -> Self {
+    /// `walk_rows` rows of its sort order before its index fallback ([`search_sql`]); `None`
+    /// sizes the walk from the table's row estimate.
+    pub fn new(db: &'a dyn Database, clock: &'a dyn Clock, walk_rows: Option<u32>) -> Self {
         Self {
             db,
             clock,
@@ -567,9 +568,9 @@ struct Run {
 /// cannot fill the page. Other sorts are one run.
 ///
 /// On PostgreSQL each run first walks the sort's own index from the keyset for at most
-/// `walk_rows` rows (`catalog_search_walk_rows`, docs/adr/0002-search-at-scale.md: about
-/// √(page × active products), so the walk costs what the fallback's sort costs for the densest
-/// query that reaches it), filtering as it goes: a broad query or browse fills its page in a
+/// `walk_rows` rows (`catalog_search_walk_rows`, docs/adr/0002-search-at-scale.md; by default
+/// √(page × products), so the walk costs what the fallback's sort costs for the densest query
+/// that reaches it), filtering as it goes: a broad query or browse fills its page in a
 /// few hundred rows whatever the catalog's size. When the walk cannot fill the page, the query
 /// is narrow, and the run asks the GIN and filter indexes for every match and sorts them (the
 /// `+ 0` keeps the planner from walking again). SQLite, the small embedded backend, runs each
@@ -578,7 +579,7 @@ fn search_sql(
     dialect: Dialect,
     search: &ProductSearch,
     now_ms: i64,
-    walk_rows: u32,
+    walk_rows: Option<u32>,
 ) -> (String, Vec<SqlValue>) {
     let mut params = vec![int(now_ms)];
     let push = |value: SqlValue, params: &mut Vec<SqlValue>| {
@@ -668,10 +669,17 @@ fn search_sql(
         }],
     };
     let page = push(int(i64::from(search.limit) + 1), &mut params);
-    // SQLite has no walk: every parameter must be used.
-    let walk = match dialect {
-        Dialect::Postgres => push(int(i64::from(walk_rows)), &mut params),
-        Dialect::Sqlite => String::new(),
+    // SQLite has no walk: every parameter must be used. "auto" is √(page × rows), from the
+    // planner's estimate of the table's rows (`reltuples`: -1 before the first ANALYZE, when the
+    // walk is one page and the fallback does the work, which on so new a table is cheap).
+    let walk = match (dialect, walk_rows) {
+        (Dialect::Postgres, Some(rows)) => push(int(i64::from(rows)), &mut params),
+        (Dialect::Postgres, None) => format!(
+            "(SELECT CAST(GREATEST(CAST({page} AS BIGINT), \
+             CEIL(SQRT(CAST({page} AS BIGINT) * GREATEST(c.reltuples, 0)))) AS BIGINT) \
+             FROM pg_class c WHERE c.oid = 'products'::regclass)"
+        ),
+        (Dialect::Sqlite, _) => String::new(),
     };
     let order = |plus: &str| match search.sort {
         Sort::Newest | Sort::Relevance => format!("p.created_at{plus} DESC, p.id DESC"),
