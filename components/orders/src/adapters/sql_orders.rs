@@ -196,17 +196,19 @@ fn line_from_row(row: &Row) -> Result<OrderLine, DbError> {
 
 const LINE_COLUMNS: &str = "product_id, seller_id, title, unit_amount, currency, quantity";
 
-fn fulfilment_from_row(row: &Row) -> Result<Fulfilment, DbError> {
+/// A fulfilment from five columns starting at `at`: id, seller id, status, tracking number,
+/// shipped at.
+fn fulfilment_from_row(row: &Row, at: usize) -> Result<Fulfilment, DbError> {
     Ok(Fulfilment {
-        id: row.text(0)?,
-        seller_id: row.text(1)?,
-        status: FulfilmentStatus::parse(&row.text(2)?)
+        id: row.text(at)?,
+        seller_id: row.text(at + 1)?,
+        status: FulfilmentStatus::parse(&row.text(at + 2)?)
             .ok_or_else(|| conversion("fulfilment status"))?,
         tracking_number: row
-            .opt_text(3)?
+            .opt_text(at + 3)?
             .map(|t| TrackingNumber::parse(&t).map_err(|_| conversion("tracking number")))
             .transpose()?,
-        shipped_at_ms: row.opt_int(4)?,
+        shipped_at_ms: row.opt_int(at + 4)?,
     })
 }
 
@@ -267,17 +269,7 @@ fn load_parts(db: &dyn Database, orders: &mut [Order]) -> Result<(), DbError> {
                 unit_price: money(row.int(7)?, &row.text(6)?)?,
                 quantity: Quantity::parse(row.int(8)?).map_err(|_| conversion("quantity"))?,
             }),
-            1 => order.fulfilments.push(Fulfilment {
-                id: row.text(3)?,
-                seller_id: row.text(4)?,
-                status: FulfilmentStatus::parse(&row.text(5)?)
-                    .ok_or_else(|| conversion("fulfilment status"))?,
-                tracking_number: row
-                    .opt_text(6)?
-                    .map(|t| TrackingNumber::parse(&t).map_err(|_| conversion("tracking number")))
-                    .transpose()?,
-                shipped_at_ms: row.opt_int(7)?,
-            }),
+            1 => order.fulfilments.push(fulfilment_from_row(row, 3)?),
             _ => order.history.push(HistoryEntry {
                 event: row.text(3)?,
                 status: OrderStatus::parse(&row.text(4)?)
@@ -765,7 +757,7 @@ impl OrderRepository for SqlOrderRepository<'_> {
                     let (mine, rest) = lines.drain(..).partition(|(id, _)| *id == order_id);
                     lines = rest;
                     Ok(SellerFulfilment {
-                        fulfilment: fulfilment_from_row(row)?,
+                        fulfilment: fulfilment_from_row(row, 0)?,
                         order_id,
                         lines: mine.into_iter().map(|(_, line)| line).collect(),
                         shipping_address: serde_json::from_str(&row.text(7)?)
