@@ -89,6 +89,15 @@ fn parse_json_keeping<T: DeserializeOwned>(
             )
         },
     })?;
+    if !value.is_object() {
+        return Err(ApiError::MalformedBody {
+            detail: "The body must be a JSON object.".into(),
+        });
+    }
+    // The common case, a good body: one deserialisation, no probing.
+    if let Ok(wire) = serde_path_to_error::deserialize::<_, T>(&value) {
+        return Ok((wire, FieldErrors::new(), value));
+    }
     let Value::Object(map) = &mut value else {
         return Err(ApiError::MalformedBody {
             detail: "The body must be a JSON object.".into(),
@@ -96,7 +105,7 @@ fn parse_json_keeping<T: DeserializeOwned>(
     };
     let fields = map.len();
     let mut errors = FieldErrors::new();
-    // One field at a time first: each probe deserialises a one-field object (the field's value is
+    // A bad body: one field at a time first. Each probe deserialises a one-field object (the field's value is
     // moved in and back, not copied), so finding every bad field costs one pass over the body,
     // not one pass over everything left per bad field.
     let keys: Vec<String> = map.keys().cloned().collect();
