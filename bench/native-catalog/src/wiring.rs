@@ -110,8 +110,8 @@ impl App {
         use_case: impl FnOnce(&Ports<'_>) -> Result<T, E>,
     ) -> Result<T, ApiError> {
         let db = self.pool.get()?;
-        let store = SqlCatalogStore::new(&db, &SystemClock, None);
         let ids = UuidV7Ids::new(SystemClock, OsRandom);
+        let store = SqlCatalogStore::new(&db, &SystemClock, &ids, None);
         let ports = Ports {
             store: &store,
             cache: &NoCache,

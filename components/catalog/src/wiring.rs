@@ -58,9 +58,9 @@ impl App {
         use_case: impl FnOnce(&Ports<'_>) -> Result<T, E>,
     ) -> Result<T, ApiError> {
         let db = AnyDatabase::open(&self.settings.database_url, STORE_LABEL)?;
-        let store = SqlCatalogStore::new(&db, &SystemClock, self.settings.search_walk_rows);
-        let cache = LoggingKv::new(&self.settings.cache_store, &request.request_id);
         let ids = UuidV7Ids::new(SystemClock, HostRandom);
+        let store = SqlCatalogStore::new(&db, &SystemClock, &ids, self.settings.search_walk_rows);
+        let cache = LoggingKv::new(&self.settings.cache_store, &request.request_id);
         let ports = Ports {
             store: &store,
             cache: &cache,

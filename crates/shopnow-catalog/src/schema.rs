@@ -193,4 +193,11 @@ pub const MIGRATIONS: &[Migration] = &[
             ),
         ],
     },
+    // The outbox (shopnow_kernel::events, docs/events.md): events written in the transaction of
+    // the change they describe, relayed to the event log after the response.
+    Migration {
+        version: 5,
+        name: "event_outbox",
+        statements: shopnow_kernel::events::OUTBOX_STATEMENTS,
+    },
 ];

@@ -3,6 +3,7 @@
 
 use shopnow_kernel::Secret;
 use shopnow_kernel::auth::TokenSigner;
+use shopnow_kernel::events::NewEvent;
 use shopnow_kernel::ids::{Clock, IdSource, RandomSource};
 
 use crate::domain::audit::AuditRecord;
@@ -38,11 +39,17 @@ pub struct Erasure {
 
 /// Users.
 pub trait UserRepository {
-    /// Inserts a new user and its audit record, in one transaction (neither without the other).
+    /// Inserts a new user, its audit record and its `events`, in one transaction (none without
+    /// the others).
     ///
     /// # Errors
     /// [`RepoError::EmailTaken`] if the normalised email exists.
-    fn insert(&self, user: &User, audit: &AuditRecord) -> Result<(), RepoError>;
+    fn insert(
+        &self,
+        user: &User,
+        audit: &AuditRecord,
+        events: &[NewEvent],
+    ) -> Result<(), RepoError>;
 
     /// The live (not erased) user with this normalised email.
     ///
@@ -82,7 +89,8 @@ pub trait UserRepository {
     ) -> Result<bool, RepoError>;
 
     /// Overwrites personal data, revokes every family and writes `audit`, in one transaction
-    /// (nothing when there is no live user). Returns whether a live user was erased.
+    /// (nothing when there is no live user), with its audit record and `events` in the same
+    /// transaction. Returns whether a live user was erased.
     ///
     /// # Errors
     /// [`RepoError`] on storage failure.
@@ -92,6 +100,7 @@ pub trait UserRepository {
         erasure: &Erasure,
         now_ms: i64,
         audit: &AuditRecord,
+        events: &[NewEvent],
     ) -> Result<bool, RepoError>;
 }
 

@@ -1,5 +1,6 @@
 //! In-memory ports, a fixed clock and sequential ids for the use-case unit tests. Test-only.
 
+use shopnow_kernel::events::NewEvent;
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::rc::Rc;
@@ -26,16 +27,31 @@ pub struct MemoryUsers(
     RefCell<Vec<(User, bool)>>,
     Rc<MemorySessions>,
     Rc<MemoryAudit>,
+    RefCell<Vec<NewEvent>>,
 );
 
 impl MemoryUsers {
+    /// The types of the events written so far, in order.
+    pub fn event_types(&self) -> Vec<String> {
+        self.3
+            .borrow()
+            .iter()
+            .map(|e| e.event_type.clone())
+            .collect()
+    }
+
     pub fn by_email(&self, normalized: &str) -> Option<User> {
         self.find_by_email(normalized).unwrap()
     }
 }
 
 impl UserRepository for MemoryUsers {
-    fn insert(&self, user: &User, audit: &AuditRecord) -> Result<(), RepoError> {
+    fn insert(
+        &self,
+        user: &User,
+        audit: &AuditRecord,
+        events: &[NewEvent],
+    ) -> Result<(), RepoError> {
         let mut users = self.0.borrow_mut();
         if users
             .iter()
@@ -44,6 +60,7 @@ impl UserRepository for MemoryUsers {
             return Err(RepoError::EmailTaken);
         }
         users.push((user.clone(), false));
+        self.3.borrow_mut().extend_from_slice(events);
         self.2.record(audit)
     }
 
@@ -107,6 +124,7 @@ impl UserRepository for MemoryUsers {
         erasure: &Erasure,
         now: i64,
         audit: &AuditRecord,
+        events: &[NewEvent],
     ) -> Result<bool, RepoError> {
         let mut users = self.0.borrow_mut();
         Ok(users
@@ -125,6 +143,7 @@ impl UserRepository for MemoryUsers {
         .and_then(|erased| {
             if erased {
                 self.1.revoke_user(id, now);
+                self.3.borrow_mut().extend_from_slice(events);
                 self.2.record(audit)?;
             }
             Ok(erased)
@@ -322,7 +341,12 @@ impl Harness {
         let sessions = Rc::new(MemorySessions::default());
         let audit = Rc::new(MemoryAudit::default());
         Self {
-            users: MemoryUsers(RefCell::default(), Rc::clone(&sessions), Rc::clone(&audit)),
+            users: MemoryUsers(
+                RefCell::default(),
+                Rc::clone(&sessions),
+                Rc::clone(&audit),
+                RefCell::default(),
+            ),
             sessions,
             audit,
             throttle: MemoryThrottle::default(),

@@ -5,6 +5,7 @@
 
 pub mod auth;
 pub mod error;
+pub mod events;
 pub mod http;
 pub mod ids;
 pub mod json;

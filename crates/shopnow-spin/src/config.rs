@@ -21,6 +21,7 @@ pub const DEVELOPMENT_VALUES: &[&str] = &[
     "dev-only-orders-cursor-secret",
     "dev-only-orders-service-token",
     "sk_test_dev_only_payments_sim",
+    "dev-only-events-service-token",
 ];
 
 /// Whether `value`, or any entry of it as a `,`-separated list of `kid:key` or plain entries, is

@@ -12,7 +12,9 @@ use shopnow_kernel::http::{HttpRequest, HttpResponse, Method};
 use shopnow_kernel::ids::{Clock as _, IdSource as _, UuidV7Ids};
 use shopnow_kernel::request_id::REQUEST_ID_HEADER;
 use shopnow_kernel::{ApiError, RequestId};
-use spin_sdk::http::{IncomingRequest, Response};
+use spin_sdk::http::{
+    Fields, IncomingRequest, OutgoingBody, OutgoingResponse, Response, ResponseOutparam,
+};
 use wasi::io::streams::StreamError;
 
 use shopnow_kernel::log::{LogLine, Logger as _};
@@ -30,6 +32,34 @@ pub fn serve(
     body_limit: usize,
     handler: impl FnOnce(&HttpRequest) -> Result<HttpResponse, ApiError>,
 ) -> Response {
+    let (request, response) = answer(service, incoming, body_limit, handler);
+    to_spin(response, &request.request_id)
+}
+
+/// As [`serve`], but sends the response through `out` and then runs `after` with the request
+/// and the status it was answered: the client has its answer before `after` starts (Spin keeps
+/// the instance until the handler returns), so work that must not delay it (the event relay)
+/// goes there.
+pub fn serve_then(
+    service: &str,
+    incoming: IncomingRequest,
+    out: ResponseOutparam,
+    body_limit: usize,
+    handler: impl FnOnce(&HttpRequest) -> Result<HttpResponse, ApiError>,
+    after: impl FnOnce(&HttpRequest, u16),
+) {
+    let (request, response) = answer(service, incoming, body_limit, handler);
+    let status = response.status;
+    send(out, response, &request.request_id);
+    after(&request, status);
+}
+
+fn answer(
+    service: &str,
+    incoming: IncomingRequest,
+    body_limit: usize,
+    handler: impl FnOnce(&HttpRequest) -> Result<HttpResponse, ApiError>,
+) -> (HttpRequest, HttpResponse) {
     let started_ms = SystemClock.now_ms();
     let mut request = to_kernel(&incoming);
     let result =
@@ -45,7 +75,42 @@ pub fn serve(
             HttpResponse::problem(&err, &request.path, &request.request_id)
         }
     };
-    to_spin(response, &request.request_id)
+    (request, response)
+}
+
+/// Writes `response` to `out` and finishes the body. A client that went away is not an error
+/// worth more than ignoring: there is no one left to tell.
+fn send(out: ResponseOutparam, response: HttpResponse, request_id: &RequestId) {
+    let mut entries: Vec<(String, Vec<u8>)> = response
+        .headers
+        .into_iter()
+        .map(|(name, value)| (name, value.into_bytes()))
+        .collect();
+    entries.push((
+        REQUEST_ID_HEADER.to_owned(),
+        request_id.as_str().as_bytes().to_vec(),
+    ));
+    let headers = match Fields::from_list(&entries) {
+        Ok(headers) => headers,
+        // Header values come from this code, not the client; a bad one is a bug, answered
+        // without headers rather than not at all.
+        Err(_) => Fields::new(),
+    };
+    let outgoing = OutgoingResponse::new(headers);
+    let _ignored = outgoing.set_status_code(response.status);
+    let Ok(body) = outgoing.body() else {
+        return;
+    };
+    out.set(outgoing);
+    if let Ok(stream) = body.write() {
+        for chunk in response.body.chunks(4096) {
+            if stream.blocking_write_and_flush(chunk).is_err() {
+                break;
+            }
+        }
+        drop(stream);
+    }
+    let _ignored = OutgoingBody::finish(body, None);
 }
 
 /// The request line and headers; the body is read by [`read_body`].

@@ -8,6 +8,7 @@ pub mod auth;
 pub mod config;
 pub mod db;
 pub mod entry;
+pub mod events;
 pub mod host;
 pub mod kv;
 pub mod outbound;
@@ -15,7 +16,7 @@ pub mod timing;
 
 pub use config::Config;
 pub use db::AnyDatabase;
-pub use entry::serve;
+pub use entry::{serve, serve_then};
 pub use host::{HostRandom, StderrLogger, SystemClock};
 pub use kv::SpinKv;
 pub use outbound::WasiHttpClient;

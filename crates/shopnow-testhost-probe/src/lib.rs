@@ -10,7 +10,20 @@
 //! - `.../chain/<component>/<rest..>`: GET `http://<component>.spin.internal/<rest..>`;
 //! - `.../outbound?<url>`: GET `<url>` (502 with the error's debug text when refused);
 //! - `.../pg` (POST SQL text): query on the `db_url` variable's database, values as debug text;
-//! - `.../pg-sleep`: holds a pooled connection for 50 ms.
+//! - `.../pg-sleep`: holds a pooled connection for 50 ms;
+//! - `.../redis/open?<address>`: opens `<address>` (the `redis_url` variable when the query is
+//!   empty): 200 `opened`, or 502 with the error's debug text (`Error::InvalidAddress`, `Error::Other(..)`);
+//! - `.../redis/xadd-xrange/<stream>`: XADD two one-field entries, XRANGE the stream, DEL it; the
+//!   entry ids and the flattened XRANGE results as JSON (`{"binary": ..}`, `{"int64": ..}`, ...);
+//! - `.../redis/execute` (POST a JSON array: command, then strings as binary and integers as
+//!   int64 arguments): the flattened results as JSON (502 with the error's debug text);
+//! - `.../redis/publish/<channel>` (POST the payload): 204;
+//! - `.../redis/kv/<key>`: SET `<key>` `hello`, GET it, INCR `<key>:n` twice, INCR `<key>`, DEL
+//!   both and a missing key, GET `<key>` again; each step's result as JSON;
+//! - `.../redis/sets/<key>`: SADD `a b a`, SMEMBERS, SREM `a c`, SMEMBERS, DEL, SADD on a string
+//!   key; each step's result as JSON.
+//!
+//! Every Redis route but `open` connects to the `redis_url` variable's address.
 //!
 //! Used only by tests; depends on spin-sdk and nothing of the host.
 
@@ -160,6 +173,164 @@ fn pg_sleep() -> Response {
     pg("SELECT pg_sleep(0.05)")
 }
 
+/// One `execute` result as tagged JSON, bytes as (lossy) UTF-8 text.
+fn redis_result(r: &spin_sdk::redis::RedisResult) -> serde_json::Value {
+    use spin_sdk::redis::RedisResult;
+    match r {
+        RedisResult::Nil => serde_json::json!({ "nil": null }),
+        RedisResult::Status(s) => serde_json::json!({ "status": s }),
+        RedisResult::Int64(i) => serde_json::json!({ "int64": i }),
+        RedisResult::Binary(b) => serde_json::json!({ "binary": String::from_utf8_lossy(b) }),
+    }
+}
+
+/// A step's outcome: its value, or `{"error": <debug text>}`.
+fn redis_step<T: Into<serde_json::Value>>(
+    r: Result<T, spin_sdk::redis::Error>,
+) -> serde_json::Value {
+    match r {
+        Ok(v) => v.into(),
+        Err(e) => serde_json::json!({ "error": format!("{e:?}") }),
+    }
+}
+
+fn redis_results(
+    r: Result<Vec<spin_sdk::redis::RedisResult>, spin_sdk::redis::Error>,
+) -> serde_json::Value {
+    redis_step(r.map(|v| v.iter().map(redis_result).collect::<Vec<_>>()))
+}
+
+fn bytes_text(v: Option<Vec<u8>>) -> serde_json::Value {
+    v.map_or(serde_json::Value::Null, |b| {
+        serde_json::Value::String(String::from_utf8_lossy(&b).into_owned())
+    })
+}
+
+/// Opens the `redis_url` variable's address, or answers why not.
+fn redis_connection() -> Result<spin_sdk::redis::Connection, Response> {
+    let url = spin_sdk::variables::get("redis_url").map_err(|e| text(500, format!("{e:?}")))?;
+    spin_sdk::redis::Connection::open(&url).map_err(|e| text(502, format!("{e:?}")))
+}
+
+fn redis(segments: &[&str], query: &str, body: &[u8]) -> Response {
+    use spin_sdk::redis::{Connection, RedisParameter};
+    if let ["open"] = segments {
+        let address = if query.is_empty() {
+            match spin_sdk::variables::get("redis_url") {
+                Ok(u) => u,
+                Err(e) => return text(500, format!("{e:?}")),
+            }
+        } else {
+            query.to_owned()
+        };
+        return match Connection::open(&address) {
+            Ok(_) => text(200, "opened"),
+            Err(e) => text(502, format!("{e:?}")),
+        };
+    }
+    let conn = match redis_connection() {
+        Ok(c) => c,
+        Err(resp) => return resp,
+    };
+    match segments {
+        ["xadd-xrange", stream] => {
+            let bin = |s: &str| RedisParameter::Binary(s.as_bytes().to_vec());
+            let mut ids = Vec::new();
+            for (field, value) in [("f1", "v1"), ("f2", "v2")] {
+                match conn.execute("XADD", &[bin(stream), bin("*"), bin(field), bin(value)]) {
+                    Ok(r) => ids.extend(r.iter().map(redis_result)),
+                    Err(e) => return text(502, format!("{e:?}")),
+                }
+            }
+            let range = conn.execute("XRANGE", &[bin(stream), bin("-"), bin("+")]);
+            let deleted = conn.del(&[(*stream).to_owned()]);
+            json(
+                200,
+                &serde_json::json!({
+                    "ids": ids,
+                    "range": redis_results(range),
+                    "deleted": redis_step(deleted),
+                }),
+            )
+        }
+        ["execute"] => {
+            let Ok(serde_json::Value::Array(items)) = serde_json::from_slice(body) else {
+                return text(400, "POST a JSON array: command, arguments...");
+            };
+            let Some((serde_json::Value::String(command), args)) = items.split_first() else {
+                return text(400, "the first element is the command");
+            };
+            let mut params = Vec::new();
+            for a in args {
+                params.push(match a {
+                    serde_json::Value::String(s) => RedisParameter::Binary(s.as_bytes().to_vec()),
+                    serde_json::Value::Number(n) => match n.as_i64() {
+                        Some(i) => RedisParameter::Int64(i),
+                        None => return text(400, "integers only"),
+                    },
+                    _ => return text(400, "arguments are strings or integers"),
+                });
+            }
+            match conn.execute(command, &params) {
+                Ok(r) => json(200, &redis_results(Ok(r))),
+                Err(e) => text(502, format!("{e:?}")),
+            }
+        }
+        ["publish", channel] => match conn.publish(channel, body) {
+            Ok(()) => text(204, ""),
+            Err(e) => text(502, format!("{e:?}")),
+        },
+        ["kv", key] => {
+            let counter = format!("{key}:n");
+            let set = conn.set(key, b"hello").map(|()| "ok");
+            let get = conn.get(key).map(bytes_text);
+            let incr = [conn.incr(&counter), conn.incr(&counter)].map(redis_step);
+            let incr_text = conn.incr(key);
+            let del = conn.del(&[(*key).to_owned(), counter, format!("{key}:missing")]);
+            let get_after_del = conn.get(key).map(bytes_text);
+            json(
+                200,
+                &serde_json::json!({
+                    "set": redis_step(set),
+                    "get": redis_step(get),
+                    "incr": incr.to_vec(),
+                    "incr_text": redis_step(incr_text),
+                    "del": redis_step(del),
+                    "get_after_del": redis_step(get_after_del),
+                }),
+            )
+        }
+        ["sets", key] => {
+            let strings = |v: &[&str]| v.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+            let sorted = |mut v: Vec<String>| {
+                v.sort();
+                v
+            };
+            let sadd = conn.sadd(key, &strings(&["a", "b", "a"]));
+            let members = conn.smembers(key).map(sorted);
+            let srem = conn.srem(key, &strings(&["a", "c"]));
+            let members_after = conn.smembers(key).map(sorted);
+            let string_key = format!("{key}:string");
+            let wrong_type = conn
+                .set(&string_key, b"x")
+                .and_then(|()| conn.sadd(&string_key, &strings(&["a"])));
+            let del = conn.del(&[(*key).to_owned(), string_key]);
+            json(
+                200,
+                &serde_json::json!({
+                    "sadd": redis_step(sadd),
+                    "smembers": redis_step(members),
+                    "srem": redis_step(srem),
+                    "smembers_after": redis_step(members_after),
+                    "sadd_wrong_type": redis_step(wrong_type),
+                    "del": redis_step(del),
+                }),
+            )
+        }
+        _ => text(400, "unknown redis route"),
+    }
+}
+
 async fn get(url: String) -> Response {
     match spin_sdk::http::send::<_, Response>(Request::get(url).build()).await {
         Ok(resp) => {
@@ -189,6 +360,7 @@ async fn handle(req: Request) -> anyhow::Result<Response> {
                     | "outbound"
                     | "pg"
                     | "pg-sleep"
+                    | "redis"
             )
         })
         .and_then(|i| segments.get(i..));
@@ -211,6 +383,7 @@ async fn handle(req: Request) -> anyhow::Result<Response> {
         ["outbound", ..] => get(req.query().to_owned()).await,
         ["pg", ..] => pg(&body),
         ["pg-sleep", ..] => pg_sleep(),
+        ["redis", rest @ ..] => redis(rest, req.query(), req.body()),
         _ => echo(&req),
     })
 }

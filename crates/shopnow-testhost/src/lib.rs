@@ -1,7 +1,7 @@
 //! Spin-compatible test host on wasmtime: serves a `spin.toml` application's HTTP components with
 //! Spin's routing, `spin-*` headers, outbound rules and host interfaces (variables, key-value,
-//! SQLite, PostgreSQL). For tests and benchmarks only; production runs real Spin. Every known
-//! difference from Spin is listed in `docs/testhost.md`.
+//! outbound Redis, SQLite, PostgreSQL). For tests and benchmarks only; production runs real Spin.
+//! Every known difference from Spin is listed in `docs/testhost.md`.
 //!
 //! ```no_run
 //! # async fn demo() -> anyhow::Result<()> {
@@ -18,6 +18,7 @@ mod kv;
 pub mod manifest;
 mod outbound;
 mod pg;
+mod redis;
 mod routing;
 mod runtime_config;
 mod server;
@@ -36,6 +37,7 @@ use tokio::sync::watch;
 
 pub use kv::KvStoreHandle;
 pub use pg::PgConnection;
+pub use redis::RedisConnection;
 pub use sqlite::SqliteConnection;
 
 /// What to serve and how; the library's equivalent of `spin up`'s options.

@@ -1,6 +1,7 @@
 //! Per-request store data (`InstanceState`): WASI, wasi:http with the outbound hooks, and the
-//! component's view of the application (variables, stores, databases, allowed hosts). Also the
-//! variables and wasi:config host implementations, which only read that view.
+//! component's view of the application (variables, stores, databases, allowed hosts) and its open
+//! Redis connections. Also the variables and wasi:config host implementations, which only read
+//! that view.
 
 use std::sync::Arc;
 
@@ -22,6 +23,8 @@ pub(crate) struct InstanceState {
     hooks: OutboundHooks,
     pub(crate) app: Arc<App>,
     pub(crate) component: Arc<AppComponent>,
+    /// Open `fermyon:spin/redis` connections, for Spin's per-instance limit.
+    pub(crate) redis_connections: crate::redis::RedisConnections,
 }
 
 impl InstanceState {
@@ -37,6 +40,7 @@ impl InstanceState {
             hooks: OutboundHooks::new(app.clone(), component.clone()),
             app,
             component,
+            redis_connections: crate::redis::RedisConnections::default(),
         }
     }
 }

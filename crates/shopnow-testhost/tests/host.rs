@@ -550,3 +550,366 @@ mod postgres {
         );
     }
 }
+
+mod outbound_redis {
+    //! `fermyon:spin/redis@2.0.0` through the probe's `redis/...` routes, on a manifest written per
+    //! test (one component, its own `allowed_outbound_hosts` and `redis_url`). Redis is shared by
+    //! every test: keys, streams and channels carry a fresh uuid.
+
+    use super::*;
+    use std::path::{Path, PathBuf};
+    use std::time::Duration;
+
+    /// A TOML basic string: JSON's escapes are TOML's.
+    fn toml_str(s: &str) -> String {
+        serde_json::to_string(s).unwrap()
+    }
+
+    fn unique(what: &str) -> String {
+        format!("shopnow-testhost:{what}:{}", uuid::Uuid::new_v4().simple())
+    }
+
+    /// A manifest serving the probe at `/probe/...` with `redis_url` and `allowed` hosts.
+    fn write_manifest(dir: &Path, redis_url: &str, allowed: &[String]) -> PathBuf {
+        let wasm = shopnow_testkit::repo_root()
+            .join("target/wasm32-wasip2/release/shopnow_testhost_probe.wasm");
+        let allowed: Vec<String> = allowed.iter().map(|h| toml_str(h)).collect();
+        let manifest = dir.join("spin.toml");
+        std::fs::write(
+            &manifest,
+            format!(
+                "spin_manifest_version = 2\n[application]\nname = \"redis-probe\"\n\
+                 [[trigger.http]]\nroute = \"/probe/...\"\ncomponent = \"probe\"\n\
+                 [component.probe]\nsource = {}\nallowed_outbound_hosts = [{}]\n\
+                 [component.probe.variables]\nid = \"probe\"\nredis_url = {}\n",
+                toml_str(&wasm.to_string_lossy()),
+                allowed.join(", "),
+                toml_str(redis_url),
+            ),
+        )
+        .unwrap();
+        manifest
+    }
+
+    /// The probe under `backend` with that manifest; the directory lives as long as the app.
+    async fn spawn(
+        backend: Backend,
+        redis_url: &str,
+        allowed: &[String],
+    ) -> (TestApp, tempfile::TempDir) {
+        let dir = tempfile::tempdir().unwrap();
+        let manifest = write_manifest(dir.path(), redis_url, allowed);
+        let app = TestApp::spawn_with(backend, SpawnOptions::default().manifest(manifest)).await;
+        (app, dir)
+    }
+
+    /// `redis://host[:port]` of a Redis URL: the `allowed_outbound_hosts` entry for it.
+    fn allowed_entry(url: &str) -> String {
+        let rest = url.split_once("://").map_or(url, |(_, r)| r);
+        let authority = rest.split(['/', '?']).next().unwrap();
+        let host_port = authority.rsplit('@').next().unwrap();
+        format!("redis://{host_port}")
+    }
+
+    /// The shared Redis (skipped, or a panic under `CI`, as every PostgreSQL/Redis test), served
+    /// to the probe with `query` appended to its URL (e.g. `protocol=resp3`).
+    async fn with_redis(query: Option<&str>) -> Option<(TestApp, tempfile::TempDir, String)> {
+        if !backend_available(Backend::Postgres) {
+            return None;
+        }
+        let url = std::env::var(shopnow_testkit::REDIS_URL_ENV).unwrap();
+        let probe_url = match query {
+            Some(q) if url.contains('?') => format!("{url}&{q}"),
+            Some(q) => format!("{url}?{q}"),
+            None => url.clone(),
+        };
+        let (app, dir) = spawn(Backend::Postgres, &probe_url, &[allowed_entry(&url)]).await;
+        Some((app, dir, url))
+    }
+
+    async fn direct(url: &str) -> redis::aio::MultiplexedConnection {
+        redis::Client::open(url)
+            .unwrap()
+            .get_multiplexed_async_connection()
+            .await
+            .unwrap()
+    }
+
+    async fn execute(app: &TestApp, command: Value) -> (u16, String) {
+        post_text(app, "/probe/redis/execute", &command.to_string()).await
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn execute_flattens_xrange_into_one_list() {
+        let Some((app, _dir, url)) = with_redis(None).await else {
+            return;
+        };
+        let stream = unique("stream");
+        let body = echo(&app, &format!("/probe/redis/xadd-xrange/{stream}")).await;
+        let ids = body["ids"].as_array().unwrap();
+        assert_eq!(ids.len(), 2, "{body}");
+        let (id1, id2) = (&ids[0]["binary"], &ids[1]["binary"]);
+        assert!(id1.as_str().unwrap().contains('-'), "{body}");
+        assert_eq!(
+            body["range"],
+            serde_json::json!([
+                { "binary": id1 }, { "binary": "f1" }, { "binary": "v1" },
+                { "binary": id2 }, { "binary": "f2" }, { "binary": "v2" },
+            ]),
+            "XRANGE's [[id, [field, value]], ...] comes back as one flat list, as on Spin"
+        );
+        assert_eq!(body["deleted"], 1);
+        let exists: i64 = redis::cmd("EXISTS")
+            .arg(&stream)
+            .query_async(&mut direct(&url).await)
+            .await
+            .unwrap();
+        assert_eq!(exists, 0);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn execute_maps_each_reply_type_as_spin_does() {
+        let Some((app, _dir, url)) = with_redis(None).await else {
+            return;
+        };
+        let (key, hash, missing) = (unique("key"), unique("hash"), unique("missing"));
+        let cases = [
+            (
+                serde_json::json!(["SET", key, "x"]),
+                serde_json::json!([{ "status": "OK" }]),
+            ),
+            (
+                serde_json::json!(["GET", missing]),
+                serde_json::json!([{ "nil": null }]),
+            ),
+            (
+                serde_json::json!(["MGET", key, missing]),
+                serde_json::json!([{ "binary": "x" }, { "nil": null }]),
+            ),
+            (
+                serde_json::json!(["PING"]),
+                serde_json::json!([{ "status": "PONG" }]),
+            ),
+            (
+                serde_json::json!(["HSET", hash, "a", 7]),
+                serde_json::json!([{ "int64": 1 }]),
+            ),
+            (
+                serde_json::json!(["HGETALL", hash]),
+                serde_json::json!([{ "binary": "a" }, { "binary": "7" }]),
+            ),
+        ];
+        for (command, want) in cases {
+            let (status, body) = execute(&app, command.clone()).await;
+            assert_eq!(status, 200, "{command}: {body}");
+            assert_eq!(
+                serde_json::from_str::<Value>(&body).unwrap(),
+                want,
+                "{command}"
+            );
+        }
+        let (status, body) = execute(&app, serde_json::json!(["NOSUCHCOMMAND"])).await;
+        assert_eq!(status, 502);
+        assert!(
+            body.starts_with(
+                "Error::Other(\"An error was signalled by the server - ResponseError: unknown command"
+            ),
+            "server errors read as on Spin (redis 0.32): {body}"
+        );
+        let _: () = redis::cmd("DEL")
+            .arg(&key)
+            .arg(&hash)
+            .query_async(&mut direct(&url).await)
+            .await
+            .unwrap();
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn execute_refuses_resp3_maps_and_prints_doubles_as_spin_does() {
+        let Some((app, _dir, url)) = with_redis(Some("protocol=resp3")).await else {
+            return;
+        };
+        let (hash, zset) = (unique("hash"), unique("zset"));
+        let (status, body) = execute(&app, serde_json::json!(["HSET", hash, "a", "1"])).await;
+        assert_eq!(status, 200, "{body}");
+        let (status, body) = execute(&app, serde_json::json!(["HGETALL", hash])).await;
+        assert_eq!(status, 502);
+        assert_eq!(
+            body,
+            "Error::Other(\"Could not convert Redis response - TypeError: Redis Map type is not supported\")"
+        );
+        let (status, body) = execute(&app, serde_json::json!(["ZADD", zset, "1e20", "m"])).await;
+        assert_eq!(status, 200, "{body}");
+        let (status, body) = execute(&app, serde_json::json!(["ZSCORE", zset, "m"])).await;
+        // RESP3 sends `,1e+20`; Spin answers the f64's Rust text (RESP2 would give "1e+20").
+        assert_eq!(
+            (status, body.as_str()),
+            (200, "[{\"binary\":\"100000000000000000000\"}]")
+        );
+        let _: () = redis::cmd("DEL")
+            .arg(&hash)
+            .arg(&zset)
+            .query_async(&mut direct(&url).await)
+            .await
+            .unwrap();
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn open_refuses_unlisted_and_invalid_addresses_without_connecting() {
+        // No Redis needed: nothing here may reach one.
+        let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let silent_port = silent.local_addr().unwrap().port();
+        let dropper = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let dropper_port = dropper.local_addr().unwrap().port();
+        let allowed_url = format!("redis://127.0.0.1:{dropper_port}");
+        let tls_url = format!("rediss://127.0.0.1:{silent_port}");
+        let (app, _dir) = spawn(
+            Backend::Embedded,
+            &allowed_url,
+            &[allowed_url.clone(), tls_url.clone()],
+        )
+        .await;
+
+        for address in [
+            format!("redis://127.0.0.1:{silent_port}"),
+            format!("rediss://127.0.0.1:{dropper_port}"),
+            format!("redis://localhost:{dropper_port}"),
+            format!("http://127.0.0.1:{silent_port}"),
+            // Allowed host and port, but redis can't parse it (the database is not a number).
+            format!("redis://127.0.0.1:{dropper_port}/not-a-number"),
+        ] {
+            let (status, body) = get_text(&app, &format!("/probe/redis/open?{address}")).await;
+            assert_eq!(
+                (status, body.as_str()),
+                (502, "Error::InvalidAddress"),
+                "{address}"
+            );
+        }
+        // Known difference: Spin connects over TLS; this host refuses before connecting.
+        let (status, body) = get_text(&app, &format!("/probe/redis/open?{tls_url}")).await;
+        assert_eq!(status, 502);
+        assert!(
+            body.contains("TLS Redis addresses (rediss://) are not supported"),
+            "{body}"
+        );
+        assert!(
+            tokio::time::timeout(Duration::from_millis(200), silent.accept())
+                .await
+                .is_err(),
+            "a refused open must not connect"
+        );
+        assert!(
+            tokio::time::timeout(Duration::from_millis(200), dropper.accept())
+                .await
+                .is_err(),
+            "an address refused by the check or the parser must not connect"
+        );
+
+        // The control: the listed address is connected to; a server that hangs up is `other`.
+        let accepted = tokio::spawn(async move {
+            let (socket, _) = dropper.accept().await.unwrap();
+            drop(socket);
+        });
+        let (status, body) = get_text(&app, "/probe/redis/open").await;
+        assert_eq!(status, 502, "{body}");
+        assert!(body.starts_with("Error::Other("), "{body}");
+        tokio::time::timeout(Duration::from_secs(5), accepted)
+            .await
+            .unwrap()
+            .unwrap();
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn open_to_an_allowed_address_with_nothing_listening_is_other() {
+        let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("redis://127.0.0.1:{}", closed.local_addr().unwrap().port());
+        drop(closed);
+        let (app, _dir) = spawn(Backend::Embedded, &url, std::slice::from_ref(&url)).await;
+        let (status, body) = get_text(&app, "/probe/redis/open").await;
+        assert_eq!(status, 502, "{body}");
+        assert!(
+            body.starts_with("Error::Other(\"Connection refused"),
+            "as Spin: the I/O error's text: {body}"
+        );
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn publish_reaches_a_subscriber() {
+        let Some((app, _dir, url)) = with_redis(None).await else {
+            return;
+        };
+        let channel = unique("channel");
+        let (ready_tx, ready_rx) = tokio::sync::oneshot::channel();
+        let subscriber = {
+            let (url, channel) = (url.clone(), channel.clone());
+            tokio::task::spawn_blocking(move || {
+                let mut conn = redis::Client::open(url).unwrap().get_connection().unwrap();
+                let mut pubsub = conn.as_pubsub();
+                pubsub.subscribe(&channel).unwrap();
+                pubsub
+                    .set_read_timeout(Some(Duration::from_secs(10)))
+                    .unwrap();
+                ready_tx.send(()).unwrap();
+                let msg = pubsub.get_message().unwrap();
+                (
+                    msg.get_channel_name().to_owned(),
+                    msg.get_payload_bytes().to_vec(),
+                )
+            })
+        };
+        ready_rx.await.unwrap();
+        let (status, body) = post_text(
+            &app,
+            &format!("/probe/redis/publish/{channel}"),
+            "hello, subscriber",
+        )
+        .await;
+        assert_eq!(status, 204, "{body}");
+        let (got_channel, payload) = subscriber.await.unwrap();
+        assert_eq!(got_channel, channel);
+        assert_eq!(payload, b"hello, subscriber");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn get_set_incr_and_del_behave_as_on_spin() {
+        let Some((app, _dir, _url)) = with_redis(None).await else {
+            return;
+        };
+        let key = unique("kv");
+        let body = echo(&app, &format!("/probe/redis/kv/{key}")).await;
+        assert_eq!(
+            body,
+            serde_json::json!({
+                "set": "ok",
+                "get": "hello",
+                "incr": [1, 2],
+                // Spin answers `other` (not `type-error`), with redis 0.32's text.
+                "incr_text": { "error": "Error::Other(\"An error was signalled by the server - ResponseError: value is not an integer or out of range\")" },
+                "del": 2,
+                "get_after_del": null,
+            })
+        );
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn set_commands_behave_as_on_spin() {
+        let Some((app, _dir, _url)) = with_redis(None).await else {
+            return;
+        };
+        let key = unique("set");
+        let body = echo(&app, &format!("/probe/redis/sets/{key}")).await;
+        assert_eq!(
+            body,
+            serde_json::json!({
+                "sadd": 2,
+                "smembers": ["a", "b"],
+                "srem": 1,
+                "smembers_after": ["b"],
+                // A server WRONGTYPE is `other` on Spin too; its `type-error` is for replies
+                // that don't convert.
+                "sadd_wrong_type": { "error": "Error::Other(\"WRONGTYPE: Operation against a key holding the wrong kind of value\")" },
+                "del": 2,
+            })
+        );
+    }
+}

@@ -166,6 +166,14 @@ pub struct TestApp {
     allow_leftovers: bool,
     cleanup: Option<PgCleanup>,
     state: tempfile::TempDir,
+    events: EventLog,
+}
+
+/// Where this app's services relay their events: a Redis and a stream prefix of its own.
+#[derive(Debug, Clone, Default)]
+struct EventLog {
+    redis_url: Option<String>,
+    prefix: String,
 }
 
 struct PgCleanup {
@@ -280,6 +288,94 @@ async fn check_redis(url: &str) {
     );
 }
 
+/// The event log variables of an app: when the tests have a Redis (`SHOPNOW_TEST_REDIS_URL`) and
+/// the manifest declares `events_redis_url`, every service relays to it (on both SQL backends)
+/// under a stream prefix of this app's own, unless the test set those variables itself.
+async fn events_log(
+    manifest: &Manifest,
+    opts: &SpawnOptions,
+    variables: &mut HashMap<String, String>,
+) -> EventLog {
+    let prefix = opts
+        .variables
+        .get("events_stream_prefix")
+        .cloned()
+        .unwrap_or_else(|| format!("shopnow-t-{}", uuid::Uuid::new_v4().simple()));
+    if !manifest.variables.contains_key("events_redis_url") {
+        return EventLog::default();
+    }
+    variables.insert("events_stream_prefix".into(), prefix.clone());
+    let redis_url = match opts.variables.get("events_redis_url") {
+        Some(url) => Some(url.clone()).filter(|u| !u.is_empty()),
+        None => match std::env::var(REDIS_URL_ENV).ok().filter(|u| !u.is_empty()) {
+            Some(url) => {
+                check_redis(&url).await;
+                variables.insert("events_redis_url".into(), url.clone());
+                if !opts.variables.contains_key("events_redis_host") {
+                    variables.insert("events_redis_host".into(), redis_authority(&url));
+                }
+                Some(url)
+            }
+            None => None,
+        },
+    };
+    EventLog { redis_url, prefix }
+}
+
+/// `host:port` of a `redis://` URL (port 6379 when absent), for `allowed_outbound_hosts`.
+pub fn redis_authority(url: &str) -> String {
+    let rest = url.strip_prefix("redis://").unwrap_or(url);
+    let authority = rest.split('/').next().unwrap_or(rest);
+    let authority = authority.rsplit('@').next().unwrap_or(authority);
+    if authority.contains(':') {
+        authority.to_owned()
+    } else {
+        format!("{authority}:6379")
+    }
+}
+
+/// Every entry of `stream` on the Redis at `url`: the JSON of each entry's `event` field.
+///
+/// # Panics
+/// When Redis is unreachable or an entry is not an event envelope.
+pub async fn read_stream(url: &str, stream: &str) -> Vec<serde_json::Value> {
+    let client = redis::Client::open(url).unwrap_or_else(|e| panic!("redis {url}: {e}"));
+    let mut conn = client
+        .get_multiplexed_async_connection()
+        .await
+        .unwrap_or_else(|e| panic!("redis {url}: {e}"));
+    let entries: Vec<(String, HashMap<String, String>)> = redis::cmd("XRANGE")
+        .arg(stream)
+        .arg("-")
+        .arg("+")
+        .query_async(&mut conn)
+        .await
+        .unwrap_or_else(|e| panic!("XRANGE {stream}: {e}"));
+    entries
+        .into_iter()
+        .map(|(id, fields)| {
+            let event = fields
+                .get("event")
+                .unwrap_or_else(|| panic!("stream {stream} entry {id} has no `event` field"));
+            serde_json::from_str(event)
+                .unwrap_or_else(|e| panic!("stream {stream} entry {id}: not JSON: {e}"))
+        })
+        .collect()
+}
+
+fn delete_streams(url: String, streams: Vec<String>) {
+    // Own thread and runtime: Drop can't await.
+    let handle = std::thread::spawn(move || {
+        let Ok(client) = redis::Client::open(url.as_str()) else {
+            return;
+        };
+        if let Ok(mut conn) = client.get_connection() {
+            let _: redis::RedisResult<i64> = redis::cmd("DEL").arg(&streams).query(&mut conn);
+        }
+    });
+    let _ = handle.join();
+}
+
 /// Labels of the stores and databases the manifest's components list.
 fn labels(manifest: &Manifest) -> (BTreeSet<String>, BTreeSet<String>) {
     let kv = manifest
@@ -387,6 +483,7 @@ impl TestApp {
                 Some(redis_url)
             }
         };
+        let events = events_log(&manifest, &opts, &mut variables).await;
         for label in &kv_labels {
             let _ = match &redis_url {
                 Some(url) => writeln!(
@@ -491,6 +588,59 @@ impl TestApp {
             allow_leftovers: opts.allow_leftovers,
             cleanup,
             state,
+            events,
+        }
+    }
+
+    /// The events `service` has relayed to the event log so far (the envelopes of its stream,
+    /// oldest first), or `None` when this app has no event log (no Redis for the tests).
+    pub async fn relayed_events(&self, service: &str) -> Option<Vec<serde_json::Value>> {
+        let url = self.events.redis_url.as_deref()?;
+        Some(read_stream(url, &self.event_stream(service)).await)
+    }
+
+    /// Whether this app relays to an event log. Without one (no `SHOPNOW_TEST_REDIS_URL`) the
+    /// caller's test is recorded as skipped, and with `CI` set that is a failure.
+    ///
+    /// # Panics
+    /// With `CI` set and no event log.
+    pub fn has_event_log(&self) -> bool {
+        if self.events.redis_url.is_some() {
+            return true;
+        }
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "event tests need a Redis ({REDIS_URL_ENV}); CI is set, so they may not be skipped"
+        );
+        record_skip(&format!("no event log: {REDIS_URL_ENV} is not set"));
+        false
+    }
+
+    /// The `redis://` URL of this app's event log, if it has one.
+    pub fn event_log_url(&self) -> Option<&str> {
+        self.events.redis_url.as_deref()
+    }
+
+    /// The stream `service`'s events go to in this app.
+    pub fn event_stream(&self, service: &str) -> String {
+        format!("{}:events:{service}", self.events.prefix)
+    }
+
+    /// Waits up to `timeout` until `service` has relayed events for which `done` holds; returns
+    /// the last read (`None` without an event log).
+    pub async fn wait_for_events(
+        &self,
+        service: &str,
+        timeout: std::time::Duration,
+        done: impl Fn(&[serde_json::Value]) -> bool,
+    ) -> Option<Vec<serde_json::Value>> {
+        let deadline = std::time::Instant::now() + timeout;
+        loop {
+            let events = self.relayed_events(service).await?;
+            if done(&events) || std::time::Instant::now() >= deadline {
+                return Some(events);
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
         }
     }
 
@@ -699,6 +849,10 @@ fn sqlite_ids(path: &Path, sql: &str) -> Vec<String> {
 impl Drop for TestApp {
     fn drop(&mut self) {
         drop(self.host.take());
+        if let Some(url) = self.events.redis_url.clone() {
+            let streams = ["identity", "catalog", "orders"].map(|s| self.event_stream(s));
+            delete_streams(url, streams.to_vec());
+        }
         let leftovers = if self.allow_leftovers || std::thread::panicking() {
             Vec::new()
         } else {

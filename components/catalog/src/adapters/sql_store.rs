@@ -25,7 +25,8 @@ use shopnow_catalog::ports::{
 };
 use shopnow_catalog::schema::MIGRATIONS;
 use shopnow_kernel::StockShortage;
-use shopnow_kernel::ids::Clock;
+use shopnow_kernel::events::{self, NewEvent};
+use shopnow_kernel::ids::{Clock, IdSource};
 use shopnow_kernel::sql::{
     Database, DbError, DbErrorKind, Dialect, Row, SqlValue, transaction, with_migrations,
 };
@@ -45,17 +46,25 @@ const PRODUCT_COLUMNS: &str = "p.id, p.seller_id, p.title, p.description, p.cate
 pub struct SqlCatalogStore<'a> {
     db: &'a dyn Database,
     clock: &'a dyn Clock,
+    ids: &'a dyn IdSource,
     walk_rows: Option<u32>,
 }
 
 impl<'a> SqlCatalogStore<'a> {
     /// A store on `db`; `clock` stamps applied migrations; a PostgreSQL search walks at most
     /// `walk_rows` rows of its sort order before its index fallback ([`search_sql`]); `None`
-    /// sizes the walk from the table's row estimate.
-    pub fn new(db: &'a dyn Database, clock: &'a dyn Clock, walk_rows: Option<u32>) -> Self {
+    /// sizes the walk from the table's row estimate; `ids` names the events each write records
+    /// in the outbox (`docs/events.md`).
+    pub fn new(
+        db: &'a dyn Database,
+        clock: &'a dyn Clock,
+        ids: &'a dyn IdSource,
+        walk_rows: Option<u32>,
+    ) -> Self {
         Self {
             db,
             clock,
+            ids,
             walk_rows,
         }
     }
@@ -67,6 +76,63 @@ impl<'a> SqlCatalogStore<'a> {
     fn run_db<T>(&self, op: impl FnMut(&dyn Database) -> Result<T, DbError>) -> Result<T, DbError> {
         with_migrations(self.db, MIGRATIONS, self.clock.now_ms(), op)
     }
+}
+
+/// The outbox source name of the catalog's events.
+const SOURCE: &str = "catalog";
+
+/// `product.created`, `product.updated` or `product.archived` for `product` as it is now.
+fn product_event(
+    ids: &dyn IdSource,
+    event_type: &str,
+    product: &Product,
+) -> Result<NewEvent, DbError> {
+    NewEvent::new(
+        ids,
+        product.updated_at_ms,
+        event_type,
+        "product",
+        product.id.as_str(),
+        serde_json::json!({
+            "product_id": product.id,
+            "seller_id": product.seller_id,
+            "category_id": product.category_id,
+            "title": product.title.as_str(),
+            "price": {"amount": product.price.amount(), "currency": product.price.currency().code()},
+            "on_hand": product.stock.on_hand(),
+            "status": product.status.as_str(),
+            "version": product.version,
+        }),
+    )
+}
+
+/// `stock.changed` for `product_id` as the transaction `tx` sees it now.
+fn stock_changed(
+    tx: &dyn Database,
+    ids: &dyn IdSource,
+    product_id: &str,
+    reason: &str,
+    now_ms: i64,
+) -> Result<NewEvent, DbError> {
+    let rows = tx.query(
+        "SELECT seller_id, on_hand, reserved FROM products WHERE id = $1",
+        &[text(product_id)],
+    )?;
+    let row = rows.first().ok_or_else(|| conversion("product"))?;
+    NewEvent::new(
+        ids,
+        now_ms,
+        "stock.changed",
+        "product",
+        product_id,
+        serde_json::json!({
+            "product_id": product_id,
+            "seller_id": row.text(0)?,
+            "on_hand": row.int(1)?,
+            "reserved": row.int(2)?,
+            "reason": reason,
+        }),
+    )
 }
 
 fn text(value: &str) -> SqlValue {
@@ -456,6 +522,7 @@ fn released_in_advance(
 
 fn settle(
     db: &dyn Database,
+    ids: &dyn IdSource,
     order_id: &OrderId,
     now_ms: i64,
     how: Settle,
@@ -507,9 +574,21 @@ fn settle(
             ));
         }
         let lines = line_quantities(tx, order_id.as_str())?;
+        let mut stock_events = Vec::new();
         for (product_id, quantity) in &lines {
             tx.execute(how.stock_sql(), &[text(product_id), int(*quantity)])?;
+            // Units on hand change when a sale commits or is restocked; a release only frees
+            // held units (no event: `on_hand` is what sellers see move).
+            let reason = match how {
+                Settle::Commit => Some("sold"),
+                Settle::Restock => Some("restocked"),
+                Settle::Release => None,
+            };
+            if let Some(reason) = reason {
+                stock_events.push(stock_changed(tx, ids, product_id, reason, now_ms)?);
+            }
         }
+        events::record(tx, SOURCE, &stock_events)?;
         Ok(Some(Ok(lines.into_iter().map(|(id, _)| id).collect())))
     })
 }
@@ -798,28 +877,31 @@ impl CatalogStore for SqlCatalogStore<'_> {
 
     fn insert_product(&self, product: &Product) -> Result<(), StoreError> {
         self.run(|db| {
-            db.execute(
-                "INSERT INTO products (id, seller_id, title, description, category_id, \
+            let created = product_event(self.ids, "product.created", product)?;
+            transaction(db, |tx| {
+                tx.execute(
+                    "INSERT INTO products (id, seller_id, title, description, category_id, \
                  price_amount, price_currency, attributes, on_hand, reserved, status, version, \
                  created_at, updated_at) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 0, $10, $11, $12, $13)",
-                &[
-                    text(&product.id),
-                    text(&product.seller_id),
-                    text(product.title.as_str()),
-                    text(product.description.as_str()),
-                    text(&product.category_id),
-                    int(product.price.amount()),
-                    text(product.price.currency().code()),
-                    text(&product.attributes.to_json()),
-                    int(product.stock.on_hand()),
-                    text(product.status.as_str()),
-                    int(product.version),
-                    int(product.created_at_ms),
-                    int(product.updated_at_ms),
-                ],
-            )
-            .map(|_| ())
+                    &[
+                        text(&product.id),
+                        text(&product.seller_id),
+                        text(product.title.as_str()),
+                        text(product.description.as_str()),
+                        text(&product.category_id),
+                        int(product.price.amount()),
+                        text(product.price.currency().code()),
+                        text(&product.attributes.to_json()),
+                        int(product.stock.on_hand()),
+                        text(product.status.as_str()),
+                        int(product.version),
+                        int(product.created_at_ms),
+                        int(product.updated_at_ms),
+                    ],
+                )?;
+                events::record(tx, SOURCE, std::slice::from_ref(&created))
+            })
         })
     }
 
@@ -846,28 +928,40 @@ impl CatalogStore for SqlCatalogStore<'_> {
     }
 
     fn save_product(&self, product: &Product, expected_version: i64) -> Result<bool, StoreError> {
+        let event_type = if product.status == ProductStatus::Archived {
+            "product.archived"
+        } else {
+            "product.updated"
+        };
         self.run(|db| {
-            // RETURNING, not the affected-row count: on SQLite the count is the shared
-            // connection's, which another instance's statement may have changed meanwhile.
-            let won = db.query(
-                "UPDATE products SET title = $2, description = $3, category_id = $4, \
+            let changed = product_event(self.ids, event_type, product)?;
+            transaction(db, |tx| {
+                // RETURNING, not the affected-row count: on SQLite the count is the shared
+                // connection's, which another instance's statement may have changed meanwhile.
+                let won = tx.query(
+                    "UPDATE products SET title = $2, description = $3, category_id = $4, \
                  price_amount = $5, price_currency = $6, attributes = $7, status = $8, \
                  version = $9, updated_at = $10 WHERE id = $1 AND version = $11 RETURNING id",
-                &[
-                    text(&product.id),
-                    text(product.title.as_str()),
-                    text(product.description.as_str()),
-                    text(&product.category_id),
-                    int(product.price.amount()),
-                    text(product.price.currency().code()),
-                    text(&product.attributes.to_json()),
-                    text(product.status.as_str()),
-                    int(product.version),
-                    int(product.updated_at_ms),
-                    int(expected_version),
-                ],
-            )?;
-            Ok(!won.is_empty())
+                    &[
+                        text(&product.id),
+                        text(product.title.as_str()),
+                        text(product.description.as_str()),
+                        text(&product.category_id),
+                        int(product.price.amount()),
+                        text(product.price.currency().code()),
+                        text(&product.attributes.to_json()),
+                        text(product.status.as_str()),
+                        int(product.version),
+                        int(product.updated_at_ms),
+                        int(expected_version),
+                    ],
+                )?;
+                if won.is_empty() {
+                    return Ok(false);
+                }
+                events::record(tx, SOURCE, std::slice::from_ref(&changed))?;
+                Ok(true)
+            })
         })
     }
 
@@ -906,6 +1000,8 @@ impl CatalogStore for SqlCatalogStore<'_> {
                 if changed.is_empty() {
                     return Ok(SetStockOutcome::BelowReserved { reserved });
                 }
+                let event = stock_changed(tx, self.ids, id, "set", now_ms)?;
+                events::record(tx, SOURCE, &[event])?;
                 Ok(SetStockOutcome::Done(next))
             })
         })
@@ -978,7 +1074,7 @@ impl CatalogStore for SqlCatalogStore<'_> {
         order_id: &OrderId,
         now_ms: i64,
     ) -> Result<Transition, StoreError> {
-        self.run(|db| settle(db, order_id, now_ms, Settle::Commit))
+        self.run(|db| settle(db, self.ids, order_id, now_ms, Settle::Commit))
     }
 
     fn release_reservation(
@@ -986,7 +1082,7 @@ impl CatalogStore for SqlCatalogStore<'_> {
         order_id: &OrderId,
         now_ms: i64,
     ) -> Result<Transition, StoreError> {
-        self.run(|db| settle(db, order_id, now_ms, Settle::Release))
+        self.run(|db| settle(db, self.ids, order_id, now_ms, Settle::Release))
     }
 
     fn restock_reservation(
@@ -994,6 +1090,6 @@ impl CatalogStore for SqlCatalogStore<'_> {
         order_id: &OrderId,
         now_ms: i64,
     ) -> Result<Transition, StoreError> {
-        self.run(|db| settle(db, order_id, now_ms, Settle::Restock))
+        self.run(|db| settle(db, self.ids, order_id, now_ms, Settle::Restock))
     }
 }

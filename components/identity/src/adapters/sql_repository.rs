@@ -12,6 +12,7 @@ use shopnow_identity::domain::{DisplayName, Email, User};
 use shopnow_identity::ports::{
     AuditLog, Erasure, RepoError, SessionRepository, SignInThrottle, UserRepository,
 };
+use shopnow_kernel::events::NewEvent;
 use shopnow_kernel::ids::Clock;
 use shopnow_kernel::sql::{
     Database, DbError, DbErrorKind, Row, SqlValue, transaction, with_migrations,
@@ -141,7 +142,12 @@ fn insert_audit(db: &dyn Database, record: &AuditRecord) -> Result<(), DbError> 
 }
 
 impl UserRepository for SqlIdentityRepository<'_> {
-    fn insert(&self, user: &User, audit: &AuditRecord) -> Result<(), RepoError> {
+    fn insert(
+        &self,
+        user: &User,
+        audit: &AuditRecord,
+        events: &[NewEvent],
+    ) -> Result<(), RepoError> {
         self.run(|db| {
             transaction(db, |tx| {
                 tx.execute(
@@ -157,7 +163,8 @@ impl UserRepository for SqlIdentityRepository<'_> {
                         SqlValue::Int(user.created_at_ms),
                     ],
                 )?;
-                insert_audit(tx, audit)
+                insert_audit(tx, audit)?;
+                shopnow_kernel::events::record(tx, "identity", events)
             })
         })
     }
@@ -235,6 +242,7 @@ impl UserRepository for SqlIdentityRepository<'_> {
         erasure: &Erasure,
         now_ms: i64,
         audit: &AuditRecord,
+        events: &[NewEvent],
     ) -> Result<bool, RepoError> {
         self.run(|db| {
             transaction(db, |tx| {
@@ -255,6 +263,7 @@ impl UserRepository for SqlIdentityRepository<'_> {
                 }
                 revoke_all_families(tx, id, now_ms)?;
                 insert_audit(tx, audit)?;
+                shopnow_kernel::events::record(tx, "identity", events)?;
                 Ok(true)
             })
         })

@@ -10,6 +10,7 @@
 //! version), not by affected-row counts, which on a shared SQLite connection are the
 //! connection's rather than the statement's.
 
+use shopnow_kernel::events::NewEvent;
 use shopnow_kernel::ids::{Clock, IdSource};
 use shopnow_kernel::sql::{
     Database, DbError, DbErrorKind, Dialect, Row, SqlValue, transaction, with_migrations,
@@ -348,21 +349,28 @@ fn insert_history(db: &dyn Database, order: &Order) -> Result<(), DbError> {
     Ok(())
 }
 
+/// Writes `outbox` through the shared outbox (`shopnow_kernel::events`): each message's payload
+/// is the event with its `type` tag, which the envelope carries instead.
 fn insert_outbox(db: &dyn Database, outbox: &[OutboxMessage]) -> Result<(), DbError> {
-    for message in outbox {
-        db.execute(
-            "INSERT INTO outbox (id, order_id, event_type, payload, occurred_at) \
-             VALUES ($1, $2, $3, $4, $5)",
-            &[
-                text(&message.id),
-                text(&message.order_id),
-                text(&message.event_type),
-                text(&message.payload),
-                int(message.occurred_at_ms),
-            ],
-        )?;
-    }
-    Ok(())
+    let events = outbox
+        .iter()
+        .map(|message| {
+            let mut data: serde_json::Value = serde_json::from_str(&message.payload)
+                .map_err(|e| DbError::new(DbErrorKind::Other, format!("event payload: {e}")))?;
+            if let Some(object) = data.as_object_mut() {
+                object.remove("type");
+            }
+            Ok(NewEvent {
+                id: message.id.clone(),
+                event_type: message.event_type.clone(),
+                aggregate_type: "order",
+                aggregate_id: message.order_id.clone(),
+                occurred_at_ms: message.occurred_at_ms,
+                data,
+            })
+        })
+        .collect::<Result<Vec<_>, DbError>>()?;
+    shopnow_kernel::events::record(db, "orders", &events)
 }
 
 fn item_count(order: &Order) -> i64 {

@@ -1,6 +1,7 @@
 //! Erase the caller's account (right to erasure): personal data is overwritten in place, every
 //! session is revoked, and the address becomes free to register again. The row stays so audit
-//! records keep pointing at an id.
+//! records keep pointing at an id. `user.erased` goes to the outbox in the same transaction, so
+//! orders and catalog erase what they hold of the account (docs/events.md).
 
 use shopnow_kernel::auth::Principal;
 
@@ -25,10 +26,19 @@ pub fn erase_account(ports: &Ports<'_>, principal: &Principal) -> Result<(), Ide
         password_hash: PasswordHashText(UNUSABLE_HASH.to_owned()),
     };
     let audit = super::audit_record(ports, AuditEvent::AccountErased, Some(&principal.user_id))?;
-    if !ports
-        .users
-        .erase(&principal.user_id, &erasure, ports.clock.now_ms(), &audit)?
-    {
+    let erased = super::user_event(
+        ports,
+        "user.erased",
+        &principal.user_id,
+        serde_json::json!({ "user_id": principal.user_id }),
+    )?;
+    if !ports.users.erase(
+        &principal.user_id,
+        &erasure,
+        ports.clock.now_ms(),
+        &audit,
+        &[erased],
+    )? {
         return Err(IdentityError::NotFound);
     }
     Ok(())
@@ -53,6 +63,10 @@ mod tests {
         )
         .unwrap();
         erase_account(&h.ports(), &h.principal()).unwrap();
+        assert_eq!(
+            h.users.event_types().last().map(String::as_str),
+            Some("user.erased")
+        );
         assert!(h.users.by_email("ada@example.com").is_none());
         assert!(h.sessions.all_revoked());
         assert!(get_user(&h.ports(), &h.principal(), &h.user_id()).is_err());

@@ -137,3 +137,23 @@ fn audit(ports: &Ports<'_>, event: AuditEvent, user_id: Option<&str>) -> Result<
     ports.audit.record(&audit_record(ports, event, user_id)?)?;
     Ok(())
 }
+
+/// The event `event_type` about user `user_id` with `data` (`docs/events.md`), now.
+///
+/// # Errors
+/// [`IdentityError::Random`] when no id can be made.
+pub(crate) fn user_event(
+    ports: &Ports<'_>,
+    event_type: &str,
+    user_id: &str,
+    data: serde_json::Value,
+) -> Result<shopnow_kernel::events::NewEvent, IdentityError> {
+    Ok(shopnow_kernel::events::NewEvent {
+        id: ports.ids.new_id()?,
+        event_type: event_type.to_owned(),
+        aggregate_type: "user",
+        aggregate_id: user_id.to_owned(),
+        occurred_at_ms: ports.clock.now_ms(),
+        data,
+    })
+}

@@ -73,10 +73,22 @@ pub fn register(
         created_at_ms: ports.clock.now_ms(),
     };
     let audit = super::audit_record(ports, AuditEvent::Registered, Some(&user.id))?;
-    ports.users.insert(&user, &audit).map_err(|e| match e {
-        RepoError::EmailTaken => IdentityError::EmailTaken,
-        other => IdentityError::Storage(other),
-    })?;
+    let registered = super::user_event(
+        ports,
+        "user.registered",
+        &user.id,
+        serde_json::json!({
+            "user_id": user.id,
+            "roles": user.roles.iter().map(|r| r.as_str()).collect::<Vec<_>>(),
+        }),
+    )?;
+    ports
+        .users
+        .insert(&user, &audit, &[registered])
+        .map_err(|e| match e {
+            RepoError::EmailTaken => IdentityError::EmailTaken,
+            other => IdentityError::Storage(other),
+        })?;
     Ok(UserView::from(&user))
 }
 
