@@ -106,19 +106,15 @@ fn product_event(
     )
 }
 
-/// `stock.changed` for `product_id` as the transaction `tx` sees it now.
+/// `stock.changed` for `product_id` from `row`: its `seller_id, on_hand, reserved` as the write
+/// that changed them returned them.
 fn stock_changed(
-    tx: &dyn Database,
     ids: &dyn IdSource,
     product_id: &str,
+    row: &Row,
     reason: &str,
     now_ms: i64,
 ) -> Result<NewEvent, DbError> {
-    let rows = tx.query(
-        "SELECT seller_id, on_hand, reserved FROM products WHERE id = $1",
-        &[text(product_id)],
-    )?;
-    let row = rows.first().ok_or_else(|| conversion("product"))?;
     NewEvent::new(
         ids,
         now_ms,
@@ -456,11 +452,19 @@ impl Settle {
     /// How each line's product moves.
     fn stock_sql(self) -> &'static str {
         match self {
+            // Each returns what `stock.changed` needs, so the event costs no extra read.
             Self::Commit => {
-                "UPDATE products SET on_hand = on_hand - $2, reserved = reserved - $2 WHERE id = $1"
+                "UPDATE products SET on_hand = on_hand - $2, reserved = reserved - $2 WHERE id = $1 \
+                 RETURNING seller_id, on_hand, reserved"
             }
-            Self::Release => "UPDATE products SET reserved = reserved - $2 WHERE id = $1",
-            Self::Restock => "UPDATE products SET on_hand = on_hand + $2 WHERE id = $1",
+            Self::Release => {
+                "UPDATE products SET reserved = reserved - $2 WHERE id = $1 \
+                 RETURNING seller_id, on_hand, reserved"
+            }
+            Self::Restock => {
+                "UPDATE products SET on_hand = on_hand + $2 WHERE id = $1 \
+                 RETURNING seller_id, on_hand, reserved"
+            }
         }
     }
 }
@@ -576,7 +580,7 @@ fn settle(
         let lines = line_quantities(tx, order_id.as_str())?;
         let mut stock_events = Vec::new();
         for (product_id, quantity) in &lines {
-            tx.execute(how.stock_sql(), &[text(product_id), int(*quantity)])?;
+            let stock = tx.query(how.stock_sql(), &[text(product_id), int(*quantity)])?;
             // Units on hand change when a sale commits or is restocked; a release only frees
             // held units (no event: `on_hand` is what sellers see move).
             let reason = match how {
@@ -584,8 +588,8 @@ fn settle(
                 Settle::Restock => Some("restocked"),
                 Settle::Release => None,
             };
-            if let Some(reason) = reason {
-                stock_events.push(stock_changed(tx, ids, product_id, reason, now_ms)?);
+            if let (Some(reason), Some(row)) = (reason, stock.first()) {
+                stock_events.push(stock_changed(ids, product_id, row, reason, now_ms)?);
             }
         }
         events::record(tx, SOURCE, &stock_events)?;
@@ -994,13 +998,14 @@ impl CatalogStore for SqlCatalogStore<'_> {
                 };
                 let changed = tx.query(
                     "UPDATE products SET on_hand = $2, version = version + 1, updated_at = $3 \
-                     WHERE id = $1 AND reserved <= $2 AND status = 'active' RETURNING id",
+                     WHERE id = $1 AND reserved <= $2 AND status = 'active' \
+                     RETURNING seller_id, on_hand, reserved",
                     &[text(id), int(on_hand.get()), int(now_ms)],
                 )?;
-                if changed.is_empty() {
+                let Some(row) = changed.first() else {
                     return Ok(SetStockOutcome::BelowReserved { reserved });
-                }
-                let event = stock_changed(tx, self.ids, id, "set", now_ms)?;
+                };
+                let event = stock_changed(self.ids, id, row, "set", now_ms)?;
                 events::record(tx, SOURCE, &[event])?;
                 Ok(SetStockOutcome::Done(next))
             })
