@@ -1,6 +1,7 @@
 //! The identity service as a Spin component. Thin entry: the shared helper reads or mints the
-//! request id, `http::route` dispatches, errors render as problem+json; after a write's response, the outbox is relayed to the event log
-//! (`shopnow_spin::events`).
+//! request id, `http::route` dispatches, errors render as problem+json; the shared entry also serves the events
+//! operations routes and relays the outbox after a write's response
+//! (`shopnow_spin::serve_with_events`).
 
 mod adapters;
 mod http;
@@ -12,29 +13,16 @@ use spin_sdk::http_component;
 
 #[http_component]
 fn handle_identity(request: IncomingRequest, out: ResponseOutparam) {
-    let migrations = shopnow_identity::schema::MIGRATIONS;
-    shopnow_spin::serve_then(
+    shopnow_spin::serve_with_events(
         "identity",
         request,
         out,
         http::BODY_LIMIT,
+        settings::STORE_LABEL,
+        shopnow_identity::schema::MIGRATIONS,
         |request| {
-            if let Some(answer) =
-                shopnow_spin::events::route("identity", request, settings::STORE_LABEL, migrations)
-            {
-                return answer;
-            }
             let app = wiring::App::from_variables()?;
             http::route(request, &app)
-        },
-        |request, status| {
-            shopnow_spin::events::relay_after_write(
-                "identity",
-                request,
-                status,
-                settings::STORE_LABEL,
-                migrations,
-            );
         },
     );
 }

@@ -278,6 +278,19 @@ pub fn relay_round(
     Ok(report)
 }
 
+/// Whether `db`'s outbox holds any unrelayed event (one indexed read).
+///
+/// # Errors
+/// [`DbError`] on storage failure.
+pub fn has_pending(db: &dyn Database) -> Result<bool, DbError> {
+    Ok(!db
+        .query(
+            "SELECT seq FROM event_outbox WHERE relayed_at IS NULL LIMIT 1",
+            &[],
+        )?
+        .is_empty())
+}
+
 /// Deletes relayed events older than `relayed_before_ms`; returns how many.
 ///
 /// # Errors

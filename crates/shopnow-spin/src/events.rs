@@ -15,6 +15,7 @@ use shopnow_kernel::ids::Clock as _;
 use shopnow_kernel::log::{LogLine, Logger as _};
 use shopnow_kernel::service_auth::ServiceCredentials;
 use shopnow_kernel::sql::{Database, Migration, with_migrations};
+use spin_sdk::http::{IncomingRequest, ResponseOutparam};
 use spin_sdk::redis::{Connection, RedisParameter, RedisResult};
 
 use crate::config::{Config, ConfigError};
@@ -39,17 +40,15 @@ pub struct EventsConfig {
     pub outbox_retention_ms: i64,
     /// How long stream entries are kept (XADD trims older ones), ms.
     pub stream_retention_ms: i64,
-    /// Credentials accepted on the events operations routes.
-    pub service_credentials: ServiceCredentials,
 }
 
 impl EventsConfig {
     /// Reads `events_redis_url`, `events_stream_prefix`, `events_outbox_retention_hours`,
-    /// `events_stream_retention_hours` and `events_service_tokens`.
+    /// `events_stream_retention_hours` (the operations routes read their credential themselves, so
+    /// the relay never depends on it).
     ///
     /// # Errors
-    /// [`ConfigError`] for an unreadable variable, a retention that is not a positive number of
-    /// hours, or a development credential in production.
+    /// [`ConfigError`] for a retention that is not a positive number of hours.
     pub fn from_variables() -> Result<Self, ConfigError> {
         let config = Config;
         let hours = |name: &str| -> Result<i64, ConfigError> {
@@ -74,9 +73,6 @@ impl EventsConfig {
             },
             outbox_retention_ms: hours("events_outbox_retention_hours")?,
             stream_retention_ms: hours("events_stream_retention_hours")?,
-            service_credentials: ServiceCredentials::parse(
-                &config.secret("events_service_tokens")?,
-            ),
         })
     }
 
@@ -190,6 +186,7 @@ impl EventLog for RedisEventLog<'_> {
 /// The first failing round's [`RelayError`]; rounds before it stay relayed.
 pub fn relay(
     service: &str,
+    request_id: &str,
     db: &dyn Database,
     migrations: &[Migration],
     config: &EventsConfig,
@@ -199,6 +196,11 @@ pub fn relay(
     let stream = config.stream(service);
     let started = SystemClock.now_ms();
     let mut total = RelayReport::default();
+    // Most writes that record nothing (sign-ins, cart changes, holds) find nothing pending: one
+    // indexed read instead of a locked transaction.
+    if !with_migrations(db, migrations, started, events::has_pending)? {
+        return Ok(total);
+    }
     loop {
         let now = SystemClock.now_ms();
         // The database half of a round's error goes out to `with_migrations`, so a missing
@@ -222,6 +224,7 @@ pub fn relay(
             log_line(
                 "warn",
                 service,
+                request_id,
                 "events.notify_failed",
                 &err.to_string(),
                 total,
@@ -235,6 +238,7 @@ pub fn relay(
 /// it did not do. Does nothing when no event log is configured.
 pub fn relay_after_response(
     service: &str,
+    request_id: &str,
     db: &dyn Database,
     migrations: &[Migration],
     config: &EventsConfig,
@@ -242,27 +246,42 @@ pub fn relay_after_response(
     if config.redis_url.is_empty() {
         return;
     }
-    match relay(service, db, migrations, config, AFTER_RESPONSE_BUDGET_MS) {
+    match relay(
+        service,
+        request_id,
+        db,
+        migrations,
+        config,
+        AFTER_RESPONSE_BUDGET_MS,
+    ) {
         Ok(report) if report.relayed > 0 => {
-            log_line("info", service, "events.relayed", "", report);
+            log_line("info", service, request_id, "events.relayed", "", report);
         }
         Ok(_) => {}
-        Err(err) => relay_failed(service, &err),
+        Err(err) => relay_failed(service, request_id, &err),
     }
 }
 
-fn relay_failed(service: &str, err: &dyn std::fmt::Display) {
+fn relay_failed(service: &str, request_id: &str, err: &dyn std::fmt::Display) {
     log_line(
         "warn",
         service,
+        request_id,
         "events.relay_failed",
         &err.to_string(),
         RelayReport::default(),
     );
 }
 
-fn log_line(level: &str, service: &str, event: &str, error: &str, report: RelayReport) {
-    let mut line = LogLine::new(level, service, "-")
+fn log_line(
+    level: &str,
+    service: &str,
+    request_id: &str,
+    event: &str,
+    error: &str,
+    report: RelayReport,
+) {
+    let mut line = LogLine::new(level, service, request_id)
         .event(event)
         .field("events.relayed", report.relayed);
     if !error.is_empty() {
@@ -301,6 +320,30 @@ pub fn route(
     ))
 }
 
+/// Serves one request of `service` as [`crate::serve_then`] does, with the events operations
+/// routes ([`route`]) in front of `handler` and the relay ([`relay_after_write`]) after the
+/// response: the one entry every event-producing component's `lib.rs` calls.
+pub fn serve_with_events(
+    service: &str,
+    incoming: IncomingRequest,
+    out: ResponseOutparam,
+    body_limit: usize,
+    sqlite_label: &str,
+    migrations: &[Migration],
+    handler: impl FnOnce(&HttpRequest) -> Result<HttpResponse, ApiError>,
+) {
+    crate::serve_then(
+        service,
+        incoming,
+        out,
+        body_limit,
+        |request| {
+            route(service, request, sqlite_label, migrations).unwrap_or_else(|| handler(request))
+        },
+        |request, status| relay_after_write(service, request, status, sqlite_label, migrations),
+    );
+}
+
 /// Answers that by contract changed nothing (malformed, unauthenticated, forbidden, not found,
 /// not allowed, too large, invalid, precondition missing, throttled): no relay after them, so a
 /// flood of refused writes costs no database work. A payment refusal (402), a conflict (409) or
@@ -324,7 +367,7 @@ pub fn relay_after_write(
     let config = match EventsConfig::from_variables() {
         Ok(config) => config,
         Err(err) => {
-            relay_failed(service, &err);
+            relay_failed(service, request.request_id.as_str(), &err);
             return;
         }
     };
@@ -332,8 +375,14 @@ pub fn relay_after_write(
         return;
     }
     match AnyDatabase::open(&Config.get_or("database_url", ""), sqlite_label) {
-        Ok(db) => relay_after_response(service, &db, migrations, &config),
-        Err(err) => relay_failed(service, &err),
+        Ok(db) => relay_after_response(
+            service,
+            request.request_id.as_str(),
+            &db,
+            migrations,
+            &config,
+        ),
+        Err(err) => relay_failed(service, request.request_id.as_str(), &err),
     }
 }
 
@@ -345,8 +394,8 @@ fn operation(
     action: &str,
     allowed: Method,
 ) -> Result<HttpResponse, ApiError> {
+    ServiceCredentials::parse(&Config.secret("events_service_tokens")?).require(request)?;
     let config = EventsConfig::from_variables()?;
-    config.service_credentials.require(request)?;
     if request.method != allowed {
         return Err(ApiError::MethodNotAllowed {
             allow: vec![allowed.as_str()],
@@ -368,8 +417,15 @@ fn operation(
                 cause: Box::new(LogError("events_redis_url is empty: no event log".into())),
             });
         }
-        let report =
-            relay(service, db, migrations, &config, SWEEP_BUDGET_MS).map_err(unavailable)?;
+        let report = relay(
+            service,
+            request.request_id.as_str(),
+            db,
+            migrations,
+            &config,
+            SWEEP_BUDGET_MS,
+        )
+        .map_err(unavailable)?;
         let purged = events::purge(db, now.saturating_sub(config.outbox_retention_ms))?;
         let outbox = outbox_stats(db, migrations, now)?;
         return HttpResponse::json(

@@ -17,6 +17,7 @@ pub mod timing;
 pub use config::Config;
 pub use db::AnyDatabase;
 pub use entry::{serve, serve_then};
+pub use events::serve_with_events;
 pub use host::{HostRandom, StderrLogger, SystemClock};
 pub use kv::SpinKv;
 pub use outbound::WasiHttpClient;
