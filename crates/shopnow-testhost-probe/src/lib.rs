@@ -25,10 +25,14 @@
 //!
 //! Every Redis route but `open` connects to the `redis_url` variable's address.
 //!
+//! As a Redis-triggered component (`#[redis_component]`), a message `<key> <text>` appends
+//! `<component id>:<text>` to the list `<key>` on the `redis_url` variable's Redis; `<key> trap`
+//! traps and `<key> fail` returns an error, each after appending.
+//!
 //! Used only by tests; depends on spin-sdk and nothing of the host.
 
 use spin_sdk::http::{Request, Response};
-use spin_sdk::http_component;
+use spin_sdk::{http_component, redis_component};
 
 fn json(status: u16, value: &serde_json::Value) -> Response {
     Response::builder()
@@ -386,4 +390,27 @@ async fn handle(req: Request) -> anyhow::Result<Response> {
         ["redis", rest @ ..] => redis(rest, req.query(), req.body()),
         _ => echo(&req),
     })
+}
+
+/// The Redis trigger's entry: see the crate documentation.
+#[redis_component]
+fn on_message(message: Vec<u8>) -> Result<(), String> {
+    let message = String::from_utf8_lossy(&message).into_owned();
+    let (key, text) = message.split_once(' ').unwrap_or((message.as_str(), ""));
+    let url = spin_sdk::variables::get("redis_url").map_err(|e| format!("{e:?}"))?;
+    let conn = spin_sdk::redis::Connection::open(&url).map_err(|e| format!("{e:?}"))?;
+    let entry = format!("{}:{text}", component_id());
+    conn.execute(
+        "RPUSH",
+        &[
+            spin_sdk::redis::RedisParameter::Binary(key.as_bytes().to_vec()),
+            spin_sdk::redis::RedisParameter::Binary(entry.into_bytes()),
+        ],
+    )
+    .map_err(|e| format!("{e:?}"))?;
+    match text {
+        "trap" => trap(),
+        "fail" => Err("the probe was told to fail".to_owned()),
+        _ => Ok(()),
+    }
 }

@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
 use anyhow::Context as _;
-use wasmtime::component::{HasSelf, Linker};
+use wasmtime::component::{HasSelf, InstancePre, Linker};
 use wasmtime_wasi_http::p2::bindings::ProxyPre;
 
 use crate::HostConfig;
@@ -21,10 +21,14 @@ use crate::sqlite::SharedDb;
 use crate::state::InstanceState;
 use crate::variables::AppVariables;
 
-/// One component, ready to instantiate per request.
+/// One component, ready to instantiate per request or message.
 pub(crate) struct AppComponent {
     pub(crate) id: String,
-    pub(crate) pre: ProxyPre<InstanceState>,
+    /// The component pre-instantiated against the host's linker.
+    pub(crate) instance: InstancePre<InstanceState>,
+    /// Its `wasi:http/incoming-handler`; `None` for a component only Redis triggers invoke (Spin
+    /// looks up a Redis component's handler per message, [`crate::redis_trigger`]).
+    pub(crate) http: Option<ProxyPre<InstanceState>>,
     pub(crate) variables: BTreeMap<String, String>,
     pub(crate) allowed_hosts: AllowedHosts,
     pub(crate) kv_stores: HashSet<String>,
@@ -41,6 +45,8 @@ pub(crate) struct App {
     pub(crate) kv: HashMap<String, KvBackend>,
     pub(crate) sqlite: HashMap<String, SharedDb>,
     pub(crate) pg: PgPools,
+    /// The Redis trigger's subscriptions, resolved: one per server address.
+    pub(crate) redis: Vec<crate::redis_trigger::Subscription>,
     /// [`crate::HostConfig::strict_empty_queries`].
     pub(crate) strict_empty_queries: bool,
 }
@@ -87,19 +93,31 @@ impl App {
         let mut used_kv = HashSet::new();
         let mut used_sqlite = HashSet::new();
         let mut components = HashMap::new();
-        let triggered: HashSet<&str> = manifest
+        let http_triggered: HashSet<&str> = manifest
             .http_triggers
             .iter()
             .map(|t| t.component.as_str())
             .collect();
+        let triggered = http_triggered
+            .iter()
+            .copied()
+            .chain(manifest.redis_triggers.iter().map(|t| t.component.as_str()))
+            .collect::<HashSet<&str>>();
         for id in triggered {
             let decl = manifest
                 .components
                 .get(id)
                 .with_context(|| format!("unknown component `{id}`"))?;
-            let component =
-                Self::load_component(&engine, &linker, &manifest, decl, &vars, &runtime)
-                    .with_context(|| format!("cannot load component `{id}`"))?;
+            let component = Self::load_component(
+                &engine,
+                &linker,
+                &manifest,
+                decl,
+                &vars,
+                &runtime,
+                http_triggered.contains(id),
+            )
+            .with_context(|| format!("cannot load component `{id}`"))?;
             used_kv.extend(component.kv_stores.iter().cloned());
             used_sqlite.extend(component.sqlite_dbs.iter().cloned());
             components.insert(id.to_owned(), Arc::new(component));
@@ -126,6 +144,8 @@ impl App {
             sqlite.insert(label, db);
         }
 
+        let redis = crate::redis_trigger::Subscription::resolve(&manifest, &vars)?;
+
         Ok((
             Self {
                 components,
@@ -133,6 +153,7 @@ impl App {
                 kv,
                 sqlite,
                 pg: PgPools::default(),
+                redis,
                 strict_empty_queries: config.strict_empty_queries,
             },
             warnings,
@@ -146,6 +167,7 @@ impl App {
         decl: &crate::manifest::ComponentDecl,
         vars: &AppVariables,
         runtime: &RuntimeConfig,
+        serves_http: bool,
     ) -> anyhow::Result<AppComponent> {
         if !decl.source.exists() {
             anyhow::bail!(
@@ -194,12 +216,19 @@ impl App {
             .instantiate_pre(&component)
             .map_err(anyhow::Error::from)
             .context("the component needs an import the test host does not provide")?;
-        let pre = ProxyPre::new(pre)
-            .map_err(anyhow::Error::from)
-            .context("the component does not export wasi:http/incoming-handler")?;
+        let http = if serves_http {
+            Some(
+                ProxyPre::new(pre.clone())
+                    .map_err(anyhow::Error::from)
+                    .context("the component does not export wasi:http/incoming-handler")?,
+            )
+        } else {
+            None
+        };
         Ok(AppComponent {
             id: decl.id.clone(),
-            pre,
+            instance: pre,
+            http,
             variables,
             allowed_hosts,
             kv_stores: decl.key_value_stores.iter().cloned().collect(),

@@ -1,6 +1,7 @@
 //! Spin-compatible test host on wasmtime: serves a `spin.toml` application's HTTP components with
 //! Spin's routing, `spin-*` headers, outbound rules and host interfaces (variables, key-value,
-//! outbound Redis, SQLite, PostgreSQL). For tests and benchmarks only; production runs real Spin.
+//! outbound Redis, SQLite, PostgreSQL), and runs its Redis-triggered components on the messages of
+//! their channels. For tests and benchmarks only; production runs real Spin.
 //! Every known difference from Spin is listed in `docs/testhost.md`.
 //!
 //! ```no_run
@@ -19,6 +20,7 @@ pub mod manifest;
 mod outbound;
 mod pg;
 mod redis;
+mod redis_trigger;
 mod routing;
 mod runtime_config;
 mod server;
@@ -30,7 +32,7 @@ mod variables;
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use anyhow::Context as _;
 use tokio::sync::watch;
@@ -47,7 +49,8 @@ pub use sqlite::SqliteConnection;
 pub struct HostConfig {
     /// The application manifest (`spin up --from`).
     pub manifest: PathBuf,
-    /// Address to listen on; port 0 picks a free port (see [`RunningHost::addr`]).
+    /// Address to listen on; port 0 picks a free port (see [`RunningHost::addr`]). Unused by an
+    /// application without HTTP triggers (as `spin up`, the host then binds no port).
     pub listen: SocketAddr,
     /// Spin runtime config file (`--runtime-config-file`).
     pub runtime_config: Option<PathBuf>,
@@ -96,12 +99,15 @@ impl HostConfig {
     }
 }
 
-/// A host serving requests; stops on [`RunningHost::shutdown`] or when dropped.
+/// A host serving requests and messages; stops on [`RunningHost::shutdown`], when dropped, or
+/// (as `spin up` exits) when a Redis trigger loses its server.
 pub struct RunningHost {
-    addr: SocketAddr,
+    addr: Option<SocketAddr>,
     app: Arc<app::App>,
     routes: Vec<(String, String)>,
-    shutdown: watch::Sender<bool>,
+    channels: Vec<(String, String, Vec<String>)>,
+    shutdown: Arc<watch::Sender<bool>>,
+    exited: Arc<Mutex<Option<String>>>,
     task: Option<tokio::task::JoinHandle<()>>,
 }
 
@@ -116,9 +122,16 @@ impl RunningHost {
             .map(|c| c.peak_memory.load(std::sync::atomic::Ordering::Relaxed))
     }
 
-    /// The address the host listens on.
+    /// The address the host listens on; `0.0.0.0:0` for an application without HTTP triggers
+    /// (no port is bound, see [`RunningHost::serves_http`]).
     pub fn addr(&self) -> SocketAddr {
         self.addr
+            .unwrap_or_else(|| SocketAddr::from(([0, 0, 0, 0], 0)))
+    }
+
+    /// Whether the application has HTTP triggers (and the host a listener).
+    pub fn serves_http(&self) -> bool {
+        self.addr.is_some()
     }
 
     /// The public routes as `(route, component id)`, wildcards shown as `/prefix (wildcard)`.
@@ -126,8 +139,20 @@ impl RunningHost {
         &self.routes
     }
 
-    /// Stops accepting connections, lets in-flight requests finish (up to 10 s), closes the
-    /// PostgreSQL pools.
+    /// The Redis trigger's subscriptions as `(server, channel, component ids)`, each subscribed
+    /// before [`start`] returned.
+    pub fn redis_channels(&self) -> &[(String, String, Vec<String>)] {
+        &self.channels
+    }
+
+    /// Why the host stopped on its own (a Redis trigger's server dropped the connection), or
+    /// `None` while it runs or after [`RunningHost::shutdown`].
+    pub fn exited(&self) -> Option<String> {
+        self.exited.lock().ok().and_then(|e| e.clone())
+    }
+
+    /// Stops accepting connections and messages, lets in-flight requests and messages finish (up
+    /// to 10 s for requests), closes the PostgreSQL pools.
     pub async fn shutdown(mut self) {
         let _ = self.shutdown.send(true);
         if let Some(task) = self.task.take() {
@@ -143,11 +168,12 @@ impl Drop for RunningHost {
     }
 }
 
-/// Loads the application and starts serving it.
+/// Loads the application and starts serving it: binds the HTTP listener (when the application
+/// has HTTP triggers) and connects and subscribes every Redis trigger.
 ///
 /// Fails when anything Spin checks at startup is wrong (manifest, variables, runtime config,
-/// missing `.wasm`, imports the host doesn't provide, undefined stores) or the address can't be
-/// bound.
+/// missing `.wasm`, imports the host doesn't provide, undefined stores), the address can't be
+/// bound, or a Redis trigger's server can't be reached.
 pub async fn start(config: HostConfig) -> anyhow::Result<RunningHost> {
     let listen = config.listen;
     let (app, warnings) = tokio::task::spawn_blocking(move || app::App::build(&config))
@@ -157,18 +183,47 @@ pub async fn start(config: HostConfig) -> anyhow::Result<RunningHost> {
         eprintln!("shopnow-testhost: warning: {w}");
     }
     let routes = app.router.describe();
-    let listener = tokio::net::TcpListener::bind(listen)
-        .await
-        .with_context(|| format!("cannot listen on {listen}"))?;
-    let addr = listener.local_addr()?;
+    let listener = if app.components.values().any(|c| c.http.is_some()) {
+        Some(
+            tokio::net::TcpListener::bind(listen)
+                .await
+                .with_context(|| format!("cannot listen on {listen}"))?,
+        )
+    } else {
+        None
+    };
+    let addr = listener.as_ref().map(|l| l.local_addr()).transpose()?;
+    let mut subscribers = Vec::new();
+    for subscription in &app.redis {
+        subscribers.push(redis_trigger::Subscriber::connect(subscription).await?);
+    }
+    let channels = subscribers
+        .iter()
+        .flat_map(redis_trigger::Subscriber::describe)
+        .collect();
     let (tx, rx) = watch::channel(false);
+    let tx = Arc::new(tx);
+    let exited = Arc::new(Mutex::new(None));
     let app = Arc::new(app);
-    let task = tokio::spawn(server::serve(listener, app.clone(), rx));
+    let mut tasks = tokio::task::JoinSet::new();
+    if let Some(listener) = listener {
+        tasks.spawn(server::serve(listener, app.clone(), rx.clone()));
+    }
+    for subscriber in subscribers {
+        tasks.spawn(subscriber.run(app.clone(), rx.clone(), tx.clone(), exited.clone()));
+    }
+    let pools = app.clone();
+    let task = tokio::spawn(async move {
+        while tasks.join_next().await.is_some() {}
+        pools.pg.close();
+    });
     Ok(RunningHost {
         addr,
         app,
         routes,
+        channels,
         shutdown: tx,
+        exited,
         task: Some(task),
     })
 }

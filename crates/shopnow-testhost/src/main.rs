@@ -9,7 +9,7 @@ use anyhow::Context as _;
 use clap::Parser;
 use shopnow_testhost::{HostConfig, manifest::Manifest};
 
-/// Serve a Spin application's HTTP components on wasmtime, like `spin up`.
+/// Serve a Spin application's HTTP and Redis-triggered components on wasmtime, like `spin up`.
 ///
 /// Application variables come from `SPIN_VARIABLE_<NAME>` environment variables over the
 /// manifest defaults.
@@ -55,15 +55,39 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     config.variables = variables_from_env(&manifest);
     config.strict_empty_queries = cli.strict_empty_queries;
     let host = shopnow_testhost::start(config).await?;
-    println!("Serving http://{}", host.addr());
-    println!("Available Routes:");
-    for (route, component) in host.routes() {
-        println!("  {component}: http://{}{route}", host.addr());
+    if host.serves_http() {
+        println!("Serving http://{}", host.addr());
+        println!("Available Routes:");
+        for (route, component) in host.routes() {
+            println!("  {component}: http://{}{route}", host.addr());
+        }
     }
-    wait_for_signal().await?;
+    // As Spin's Redis trigger prints them, once subscribed.
+    let mut server = None;
+    for (address, channel, components) in host.redis_channels() {
+        if server != Some(address) {
+            println!("Active Channels on {address}:");
+            server = Some(address);
+        }
+        println!("\t{address}/{channel}: [{}]", components.join(","));
+    }
+    tokio::select! {
+        r = wait_for_signal() => r?,
+        reason = exited(&host) => anyhow::bail!("{reason}"),
+    }
     eprintln!("shopnow-testhost: shutting down");
     host.shutdown().await;
     Ok(())
+}
+
+/// Resolves when the host stopped on its own (a Redis trigger lost its server), with why.
+async fn exited(host: &shopnow_testhost::RunningHost) -> String {
+    loop {
+        if let Some(reason) = host.exited() {
+            return reason;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
 }
 
 async fn wait_for_signal() -> anyhow::Result<()> {

@@ -20,6 +20,11 @@ pub struct Manifest {
     pub variables: BTreeMap<String, VariableDecl>,
     /// `[[trigger.http]]`, in manifest order.
     pub http_triggers: Vec<HttpTrigger>,
+    /// `[application.trigger.redis] address`, unresolved (may contain `{{ var }}` templates): the
+    /// Redis server of every `[[trigger.redis]]` that names none.
+    pub redis_address: Option<String>,
+    /// `[[trigger.redis]]`, in manifest order.
+    pub redis_triggers: Vec<RedisTrigger>,
     /// `[component.<id>]`, by id.
     pub components: BTreeMap<String, ComponentDecl>,
 }
@@ -49,6 +54,26 @@ pub struct HttpTrigger {
     pub component: String,
     /// The route; `None` for `route = { private = true }` (reachable only by service chaining).
     pub route: Option<String>,
+}
+
+/// One `[[trigger.redis]]` entry (Spin's `TriggerConfig` of the Redis trigger).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RedisTrigger {
+    /// The component id a message on the channel invokes.
+    pub component: String,
+    /// The channel to subscribe to, unresolved (may contain `{{ var }}` templates).
+    pub channel: String,
+    /// The Redis server, unresolved; `None` for the application's `redis_address`.
+    #[serde(default)]
+    pub address: Option<String>,
+}
+
+/// `[application.trigger.redis]` (Spin's `TriggerMetadata` of the Redis trigger).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRedisMetadata {
+    address: String,
 }
 
 /// One `[component.<id>]` table.
@@ -85,6 +110,8 @@ struct RawManifest {
 #[derive(Deserialize)]
 struct RawApplication {
     name: String,
+    #[serde(default)]
+    trigger: BTreeMap<String, toml::Value>,
 }
 
 #[derive(Deserialize)]
@@ -170,10 +197,38 @@ impl Manifest {
                 },
             );
         }
+        let mut redis_address = None;
+        for (kind, metadata) in raw.application.trigger {
+            if kind != "redis" {
+                bail!(
+                    "[application.trigger.{kind}] is not supported by the test host (only `redis`)"
+                );
+            }
+            let metadata: RawRedisMetadata = metadata
+                .try_into()
+                .context("invalid [application.trigger.redis]")?;
+            redis_address = Some(metadata.address);
+        }
         let mut http_triggers = Vec::new();
+        let mut redis_triggers = Vec::new();
         for (kind, triggers) in raw.trigger {
+            if kind == "redis" {
+                for t in triggers {
+                    let t: RedisTrigger = t.try_into().context("invalid [[trigger.redis]]")?;
+                    if !components.contains_key(&t.component) {
+                        bail!(
+                            "[[trigger.redis]] names unknown component `{}`",
+                            t.component
+                        );
+                    }
+                    redis_triggers.push(t);
+                }
+                continue;
+            }
             if kind != "http" {
-                bail!("trigger type `{kind}` is not supported by the test host (only `http`)");
+                bail!(
+                    "trigger type `{kind}` is not supported by the test host (only `http` and `redis`)"
+                );
             }
             for t in triggers {
                 let t: RawHttpTrigger = t.try_into().context("invalid [[trigger.http]]")?;
@@ -207,6 +262,8 @@ impl Manifest {
             name: raw.application.name,
             variables: raw.variables,
             http_triggers,
+            redis_address,
+            redis_triggers,
             components,
         })
     }
@@ -282,6 +339,60 @@ source = "web.wasm"
     fn rejects_unknown_component_in_trigger() {
         let text = MANIFEST.replace("component = \"web\"", "component = \"nope\"");
         assert!(Manifest::parse(&text, Path::new("/a/spin.toml"), Path::new("/a")).is_err());
+    }
+
+    const REDIS_MANIFEST: &str = r#"
+spin_manifest_version = 2
+[application]
+name = "consumers"
+[application.trigger.redis]
+address = "{{ redis_url }}"
+[variables]
+redis_url = { required = true }
+[[trigger.redis]]
+channel = "events"
+component = "worker"
+[[trigger.redis]]
+channel = "other"
+component = "worker"
+address = "redis://127.0.0.1:6380"
+[component.worker]
+source = "worker.wasm"
+"#;
+
+    #[test]
+    fn parses_redis_triggers_and_their_default_address() {
+        let m =
+            Manifest::parse(REDIS_MANIFEST, Path::new("/a/spin.toml"), Path::new("/a")).unwrap();
+        assert!(m.http_triggers.is_empty());
+        assert_eq!(m.redis_address.as_deref(), Some("{{ redis_url }}"));
+        assert_eq!(m.redis_triggers.len(), 2);
+        assert_eq!(m.redis_triggers[0].channel, "events");
+        assert_eq!(m.redis_triggers[0].address, None);
+        assert_eq!(
+            m.redis_triggers[1].address.as_deref(),
+            Some("redis://127.0.0.1:6380")
+        );
+    }
+
+    #[test]
+    fn rejects_what_spin_rejects_in_redis_triggers() {
+        let parse = |text: &str| Manifest::parse(text, Path::new("/a/spin.toml"), Path::new("/a"));
+        let unknown_field = REDIS_MANIFEST.replace(
+            "channel = \"events\"",
+            "channel = \"events\"\nexecutor = \"x\"",
+        );
+        assert!(parse(&unknown_field).is_err());
+        let no_channel = REDIS_MANIFEST.replace("channel = \"events\"\n", "");
+        assert!(parse(&no_channel).is_err());
+        let unknown_component = REDIS_MANIFEST.replace(
+            "channel = \"events\"\ncomponent = \"worker\"",
+            "channel = \"events\"\ncomponent = \"nope\"",
+        );
+        assert!(parse(&unknown_component).is_err());
+        let unknown_metadata =
+            REDIS_MANIFEST.replace("address = \"{{ redis_url }}\"", "adress = \"x\"");
+        assert!(parse(&unknown_metadata).is_err());
     }
 
     #[test]

@@ -7,6 +7,7 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
+use anyhow::Context as _;
 use bytes::Bytes;
 use http::header::{HOST, HeaderName, HeaderValue};
 use http_body_util::{BodyExt as _, Full};
@@ -96,7 +97,6 @@ pub(crate) async fn serve(
     })
     .await;
     connections.abort_all();
-    app.pg.close();
 }
 
 async fn handle_incoming(
@@ -173,7 +173,10 @@ where
     B: Body<Data = Bytes> + Send + 'static,
     B::Error: Into<wasmtime_wasi_http::Error>,
 {
-    let pre = component.pre.clone();
+    let pre = component
+        .http
+        .clone()
+        .context("the component has no HTTP trigger")?;
     let mut store = Store::new(pre.engine(), InstanceState::new(app, component));
     store.limiter(|state| state);
     let req = store

@@ -913,3 +913,347 @@ mod outbound_redis {
         );
     }
 }
+
+mod redis_trigger {
+    //! `[[trigger.redis]]` as Spin 4.0.2 runs it: the probe's `#[redis_component]` appends
+    //! `<component id>:<text>` to a list per message, on manifests written per test and hosts
+    //! started through the library (what the test kit does for `spin-consumers.toml`).
+
+    use super::*;
+    use std::path::{Path, PathBuf};
+    use std::time::{Duration, Instant};
+
+    use shopnow_testhost::{HostConfig, RunningHost};
+
+    fn unique(what: &str) -> String {
+        format!("shopnow-testhost:{what}:{}", uuid::Uuid::new_v4().simple())
+    }
+
+    /// A Redis-only manifest: `components` as `(id, channel template)`, every one the probe,
+    /// subscribed on `[application.trigger.redis] address = "{{ redis_url }}"`; `http` adds an
+    /// HTTP-triggered probe at `/probe/...`.
+    fn write_manifest(dir: &Path, components: &[(&str, &str)], http: bool) -> PathBuf {
+        let wasm = shopnow_testkit::repo_root()
+            .join("target/wasm32-wasip2/release/shopnow_testhost_probe.wasm");
+        let source = serde_json::to_string(&wasm.to_string_lossy()).unwrap();
+        let mut text = String::from(
+            "spin_manifest_version = 2\n[application]\nname = \"redis-trigger\"\n\
+             [application.trigger.redis]\naddress = \"{{ redis_url }}\"\n\
+             [variables]\nredis_url = { required = true }\nredis_host = { required = true }\n\
+             prefix = { default = \"t\" }\n",
+        );
+        if http {
+            text.push_str(&format!(
+                "[[trigger.http]]\nroute = \"/probe/...\"\ncomponent = \"web\"\n\
+                 [component.web]\nsource = {source}\n[component.web.variables]\nid = \"web\"\n"
+            ));
+        }
+        for (id, channel) in components {
+            text.push_str(&format!(
+                "[[trigger.redis]]\nchannel = \"{channel}\"\ncomponent = \"{id}\"\n\
+                 [component.{id}]\nsource = {source}\n\
+                 allowed_outbound_hosts = [\"redis://{{{{ redis_host }}}}\"]\n\
+                 [component.{id}.variables]\nid = \"{id}\"\nredis_url = \"{{{{ redis_url }}}}\"\n"
+            ));
+        }
+        let manifest = dir.join("spin.toml");
+        std::fs::write(&manifest, text).unwrap();
+        manifest
+    }
+
+    fn config(manifest: &Path, dir: &Path, redis_url: &str, prefix: &str) -> HostConfig {
+        let host = redis_url
+            .split_once("://")
+            .map_or(redis_url, |(_, r)| r)
+            .split(['/', '?'])
+            .next()
+            .unwrap()
+            .rsplit('@')
+            .next()
+            .unwrap()
+            .to_owned();
+        let mut config = HostConfig::new(manifest);
+        config.listen = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
+        config.state_dir = dir.join(".spin");
+        config.variables = HashMap::from([
+            ("redis_url".to_owned(), redis_url.to_owned()),
+            ("redis_host".to_owned(), host),
+            ("prefix".to_owned(), prefix.to_owned()),
+        ]);
+        config
+    }
+
+    /// The shared Redis' URL (skipped, or a panic under `CI`, as every Redis test).
+    fn shared_redis() -> Option<String> {
+        backend_available(Backend::Postgres)
+            .then(|| std::env::var(shopnow_testkit::REDIS_URL_ENV).unwrap())
+    }
+
+    async fn connection(url: &str) -> redis::aio::MultiplexedConnection {
+        redis::Client::open(url)
+            .unwrap()
+            .get_multiplexed_async_connection()
+            .await
+            .unwrap()
+    }
+
+    async fn publish(url: &str, channel: &str, message: &str) {
+        let mut conn = connection(url).await;
+        let _: i64 = redis::cmd("PUBLISH")
+            .arg(channel)
+            .arg(message)
+            .query_async(&mut conn)
+            .await
+            .unwrap();
+    }
+
+    /// The list `key` once it has `n` entries (or what it has after 10 s).
+    async fn list(url: &str, key: &str, n: usize) -> Vec<String> {
+        let mut conn = connection(url).await;
+        let started = Instant::now();
+        loop {
+            let entries: Vec<String> = redis::cmd("LRANGE")
+                .arg(key)
+                .arg(0)
+                .arg(-1)
+                .query_async(&mut conn)
+                .await
+                .unwrap();
+            if entries.len() >= n || started.elapsed() > Duration::from_secs(10) {
+                let _: i64 = redis::cmd("DEL")
+                    .arg(key)
+                    .query_async(&mut conn)
+                    .await
+                    .unwrap();
+                return entries;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    async fn start(config: HostConfig) -> RunningHost {
+        shopnow_testhost::start(config).await.unwrap()
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn every_component_of_a_channel_gets_each_message_in_order() {
+        let Some(url) = shared_redis() else {
+            return;
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let prefix = unique("p");
+        let manifest = write_manifest(
+            dir.path(),
+            &[
+                ("first", "{{ prefix }}:orders"),
+                ("second", "{{ prefix }}:orders"),
+                ("other", "{{ prefix }}:other"),
+            ],
+            false,
+        );
+        let host = start(config(&manifest, dir.path(), &url, &prefix)).await;
+        assert!(!host.serves_http(), "no HTTP trigger, no port (as spin up)");
+        let mut channels: Vec<(String, Vec<String>)> = host
+            .redis_channels()
+            .iter()
+            .map(|(_, channel, ids)| (channel.clone(), ids.clone()))
+            .collect();
+        channels.sort();
+        assert_eq!(
+            channels,
+            [
+                (
+                    format!("{prefix}:orders"),
+                    vec!["first".to_owned(), "second".to_owned()]
+                ),
+                (format!("{prefix}:other"), vec!["other".to_owned()]),
+            ],
+            "templates resolved, components grouped by channel"
+        );
+        // Subscribed before `start` returned: nothing published now is lost.
+        let key = unique("list");
+        for i in 0..10 {
+            publish(&url, &format!("{prefix}:orders"), &format!("{key} {i}")).await;
+        }
+        publish(&url, &format!("{prefix}:other"), &format!("{key} x")).await;
+        let entries = list(&url, &key, 21).await;
+        assert_eq!(entries.len(), 21, "{entries:?}");
+        for id in ["first", "second"] {
+            let mine: Vec<&String> = entries
+                .iter()
+                .filter(|e| e.starts_with(&format!("{id}:")))
+                .collect();
+            let expected: Vec<String> = (0..10).map(|i| format!("{id}:{i}")).collect();
+            assert_eq!(
+                mine,
+                expected.iter().collect::<Vec<_>>(),
+                "one by one, in order"
+            );
+        }
+        assert!(entries.contains(&"other:x".to_owned()), "{entries:?}");
+        assert_eq!(host.exited(), None);
+        host.shutdown().await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_failing_or_trapping_handler_does_not_stop_the_next_message() {
+        let Some(url) = shared_redis() else {
+            return;
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let prefix = unique("p");
+        let manifest = write_manifest(dir.path(), &[("worker", "{{ prefix }}:c")], false);
+        let host = start(config(&manifest, dir.path(), &url, &prefix)).await;
+        let key = unique("list");
+        for text in ["fail", "trap", "after"] {
+            publish(&url, &format!("{prefix}:c"), &format!("{key} {text}")).await;
+        }
+        assert_eq!(
+            list(&url, &key, 3).await,
+            ["worker:fail", "worker:trap", "worker:after"]
+        );
+        assert_eq!(host.exited(), None, "a handler's failure is not the host's");
+        host.shutdown().await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn startup_fails_when_the_trigger_cannot_reach_its_server() {
+        let dir = tempfile::tempdir().unwrap();
+        let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("redis://127.0.0.1:{}", closed.local_addr().unwrap().port());
+        drop(closed);
+        let manifest = write_manifest(dir.path(), &[("worker", "c")], true);
+        let error = shopnow_testhost::start(config(&manifest, dir.path(), &url, "t"))
+            .await
+            .err()
+            .expect("a host whose Redis trigger cannot connect must not start");
+        assert!(
+            format!("{error:#}").contains("Redis trigger failed to connect to 127.0.0.1:"),
+            "{error:#}"
+        );
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn an_unresolvable_channel_fails_startup() {
+        let dir = tempfile::tempdir().unwrap();
+        let manifest = write_manifest(dir.path(), &[("worker", "{{ nowhere }}")], false);
+        let error = shopnow_testhost::start(config(&manifest, dir.path(), "redis://h:1", "t"))
+            .await
+            .err()
+            .expect("an unresolvable channel must fail startup");
+        assert!(
+            format!("{error:#}").contains("failed to resolve redis trigger channel"),
+            "{error:#}"
+        );
+    }
+
+    /// A private `redis-server` on a free port, killed on drop.
+    struct PrivateRedis {
+        child: std::process::Child,
+        url: String,
+    }
+
+    impl PrivateRedis {
+        fn start() -> Option<Self> {
+            let Some(bin) = which_redis_server() else {
+                assert!(
+                    std::env::var_os("CI").is_none(),
+                    "redis-server is not on PATH (CI=true: not skipping)"
+                );
+                eprintln!("SKIPPED: redis-server is not on PATH");
+                return None;
+            };
+            let redis = (0..20).find_map(|_| Self::on_a_free_port(&bin));
+            assert!(redis.is_some(), "no private redis-server came up");
+            redis
+        }
+
+        /// `redis-server` on a random port in 20000..30000, once it answers; `None` when the port
+        /// was taken (the server exited) or it did not answer within 5 s.
+        fn on_a_free_port(bin: &Path) -> Option<Self> {
+            let port = 20000 + (uuid::Uuid::new_v4().as_u128() % 10000) as u16;
+            let child = std::process::Command::new(bin)
+                .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+                .args(["--save", "", "--appendonly", "no"])
+                .stdout(std::process::Stdio::null())
+                .spawn()
+                .unwrap();
+            let url = format!("redis://127.0.0.1:{port}");
+            let mut redis = Self { child, url };
+            let started = Instant::now();
+            while started.elapsed() < Duration::from_secs(5) {
+                if let Ok(Some(_)) = redis.child.try_wait() {
+                    return None;
+                }
+                if redis::Client::open(redis.url.as_str())
+                    .unwrap()
+                    .get_connection()
+                    .is_ok()
+                {
+                    return Some(redis);
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            None
+        }
+
+        fn kill(&mut self) {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+
+    impl Drop for PrivateRedis {
+        fn drop(&mut self) {
+            self.kill();
+        }
+    }
+
+    fn which_redis_server() -> Option<PathBuf> {
+        std::env::var_os("PATH")
+            .into_iter()
+            .flat_map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
+            .map(|d| d.join("redis-server"))
+            .find(|p| p.is_file())
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn losing_the_server_stops_the_whole_host_as_spin_up_exits() {
+        let Some(mut redis) = PrivateRedis::start() else {
+            return;
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let manifest = write_manifest(dir.path(), &[("worker", "c")], true);
+        let host = start(config(&manifest, dir.path(), &redis.url, "t")).await;
+        assert!(host.serves_http());
+        let addr = host.addr();
+        let probe = format!("http://{addr}/probe/echo");
+        let client = reqwest::Client::builder().no_proxy().build().unwrap();
+        assert_eq!(client.get(&probe).send().await.unwrap().status(), 200);
+        redis.kill();
+        let started = Instant::now();
+        while host.exited().is_none() && started.elapsed() < Duration::from_secs(10) {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        let reason = host
+            .exited()
+            .expect("the host must stop when its Redis goes away");
+        assert!(
+            reason.starts_with("disconnected from 127.0.0.1:"),
+            "{reason}"
+        );
+        // HTTP stops with it (Spin stops every trigger of the application).
+        let started = Instant::now();
+        let mut refused = false;
+        while started.elapsed() < Duration::from_secs(15) {
+            let fresh = reqwest::Client::builder().no_proxy().build().unwrap();
+            if fresh.get(&probe).send().await.is_err() {
+                refused = true;
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        assert!(refused, "HTTP must stop with the Redis trigger");
+        host.shutdown().await;
+    }
+}
