@@ -1,6 +1,9 @@
 #!/usr/bin/env python3
-"""Tests of deploy/validate.py's edge rules: the shipped HTTPRoute passes, and every way a route
-could expose `/internal` (or miss a public route) is caught. Run by scripts/validate-deploy."""
+"""Tests of deploy/validate.py: the shipped HTTPRoute and SpinApps pass; every way a route could
+expose `/internal` (or miss a public route) is caught, and so is each way the consumers' SpinApp
+could drift from spin-consumers.toml or from the services' SpinApps. Run by
+scripts/validate-deploy."""
+import copy
 import pathlib
 import sys
 import tomllib
@@ -64,6 +67,110 @@ class EdgeRules(unittest.TestCase):
         self.assertTrue(self.problems(route(rule("catalog-internal", ("PathPrefix", "/v1/products")))))
         self.assertIn("public route /v1/orders of orders is not routed by any HTTPRoute",
                       self.problems(route(rule("identity", ("PathPrefix", "/v1/users")))))
+
+
+def kubernetes_docs():
+    docs = []
+    for path in sorted((ROOT / "deploy" / "kubernetes").rglob("*.yaml")):
+        docs += [(path.relative_to(ROOT), d) for d in yaml.safe_load_all(path.read_text()) if d]
+    return docs
+
+
+def variables(app):
+    return {v["name"]: v for v in app["spec"]["variables"]}
+
+
+class SpinAppRules(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.manifests = validate.load_manifests()
+        runtime = tomllib.loads((ROOT / "deploy" / "runtime-config.production.toml").read_text())
+        cls.stores = set(runtime["key_value_store"])
+        cls.docs = kubernetes_docs()
+
+    def setUp(self):
+        self.apps = copy.deepcopy(spinapps())
+        self.consumers = self.apps["shopnow-consumers"]
+        self.manifests = copy.deepcopy(type(self).manifests)
+
+    def problems(self):
+        return (validate.check_spinapps(self.apps, self.manifests, self.stores)
+                + validate.check_shared_variables(self.manifests)
+                + validate.check_silent_ingress(self.docs, self.apps, self.manifests))
+
+    def assertProblem(self, text):
+        problems = self.problems()
+        self.assertTrue(any(text in p for p in problems), f"no problem with {text!r}: {problems}")
+
+    def unbind(self, app, name):
+        app["spec"]["variables"] = [v for v in app["spec"]["variables"] if v["name"] != name]
+
+    def test_the_shipped_spinapps_pass(self):
+        self.assertEqual(self.problems(), [])
+
+    def test_the_consumers_run_the_consumers_artifact(self):
+        self.assertEqual(validate.artifact_of(self.consumers), "spin-consumers.toml")
+        self.assertFalse(validate.serves_http(self.consumers["spec"],
+                                              self.manifests["spin-consumers.toml"]))
+
+    def test_an_unknown_image_is_refused(self):
+        self.consumers["spec"]["image"] = "ghcr.io/shopnow/other:0.1.0"
+        self.assertProblem("is no known artifact")
+
+    def test_the_required_redis_address_must_be_bound(self):
+        self.unbind(self.consumers, "events_redis_url")
+        self.assertProblem("required variable 'events_redis_url' is not bound")
+
+    def test_a_variable_the_consumers_manifest_does_not_declare_is_refused(self):
+        self.consumers["spec"]["variables"].append(copy.deepcopy(
+            variables(self.apps["orders"])["orders_cursor_secret"]))
+        self.assertProblem("variable 'orders_cursor_secret' is not declared in spin-consumers.toml")
+
+    def test_an_unbound_secret_is_refused(self):
+        self.unbind(self.consumers, "catalog_cursor_secret")
+        self.assertProblem("'catalog_cursor_secret' is not bound: it would run with")
+
+    def test_a_binding_unlike_the_services_is_refused(self):
+        variables(self.consumers)["orders_database_url"]["valueFrom"]["secretKeyRef"]["name"] = \
+            "catalog-secrets"
+        self.assertProblem("variable 'orders_database_url' is bound as")
+
+    def test_a_variable_the_services_bind_and_the_consumers_do_not_is_refused(self):
+        self.unbind(self.consumers, "orders_database_host")
+        self.assertProblem(
+            "variable 'orders_database_host' is unbound, but SpinApp/orders binds it")
+
+    def test_a_variable_every_service_leaves_at_its_default_must_stay_so(self):
+        self.consumers["spec"]["variables"].append({"name": "events_stream_prefix", "value": "x"})
+        self.assertProblem("variable 'events_stream_prefix' is bound, but every SpinApp")
+
+    def test_defaults_and_secrecy_of_shared_variables_must_agree(self):
+        shared = self.manifests["spin-consumers.toml"]["variables"]
+        shared["events_stream_prefix"]["default"] = "other"
+        shared["orders_database_url"]["secret"] = False
+        self.assertProblem(
+            "variable 'events_stream_prefix': default 'other' in spin-consumers.toml")
+        self.assertProblem("variable 'orders_database_url': secret in one of")
+
+    def test_an_artifact_mixing_redis_and_http_triggers_is_refused(self):
+        consumers = self.manifests["spin-consumers.toml"]
+        consumers["trigger"]["http"] = [{"route": "/...", "component": "orders-consumer"}]
+        self.assertProblem("SpinApp/shopnow-consumers: its artifact (spin-consumers.toml) mixes")
+        services = self.manifests["spin.toml"]
+        services["trigger"]["redis"] = [{"channel": "c", "component": "orders"}]
+        self.assertProblem("SpinApp/orders: its artifact (spin.toml) mixes")
+
+    def test_checks_on_a_spinapp_serving_no_http_are_refused(self):
+        self.consumers["spec"]["checks"] = copy.deepcopy(self.apps["orders"]["spec"]["checks"])
+        self.assertProblem("SpinApp/shopnow-consumers: `checks` on a SpinApp serving no HTTP")
+
+    def test_ingress_to_a_spinapp_serving_no_http_is_refused(self):
+        docs = copy.deepcopy(self.docs)
+        for _, doc in docs:
+            if doc["kind"] == "NetworkPolicy" and doc["metadata"]["name"] == "shopnow-consumers":
+                doc["spec"]["ingress"] = [{"from": [{"podSelector": {}}]}]
+        self.docs = docs
+        self.assertProblem("admits ingress to SpinApp shopnow-consumers")
 
 
 if __name__ == "__main__":

@@ -4,9 +4,14 @@
 - SpinKube resources (SpinApp, SpinAppExecutor) against the CRDs' openAPIV3Schema in deploy/schemas.
 - Built-in kinds (HPA, PDB, NetworkPolicy, Namespace, ...) against the Kubernetes API schemas that
   the kubernetes-validate package ships, in strict mode (unknown fields are errors).
-- Cross-checks with spin.toml: a SpinApp only names components that exist, binds only variables
-  the application declares, and its key-value stores are declared in the production runtime config;
-  autoscalers, disruption budgets and network policies point at a SpinApp that exists.
+- Cross-checks with the Spin manifest each SpinApp's image is pushed from (ARTIFACTS: spin.toml or
+  spin-consumers.toml): a SpinApp only names components that exist, binds only variables that
+  manifest declares and every required one it uses, fails closed on secrets, and its key-value
+  stores are declared in the production runtime config; its artifact never mixes Redis triggers
+  with others, and one serving no HTTP has no `checks` and admits no ingress. A SpinApp of the
+  consumers' artifact binds each variable exactly as the SpinApps of spin.toml using it do, and
+  variables both manifests declare agree on default and secrecy. Autoscalers, disruption budgets
+  and network policies point at pods that exist.
 Exits non-zero with one line per problem.
 """
 import pathlib
@@ -26,6 +31,13 @@ CRDS = {
     ("gateway.networking.k8s.io/v1", "Gateway"): "gateway.networking.k8s.io_gateways.yaml",
     ("gateway.networking.k8s.io/v1", "HTTPRoute"): "gateway.networking.k8s.io_httproutes.yaml",
 }
+# Image repository -> the manifest its artifact is pushed from (scripts/cluster-manifest; the
+# cluster copy of spin.toml differs only in routing the private internal triggers).
+ARTIFACTS = {
+    "ghcr.io/shopnow/shopnow": "spin.toml",
+    "ghcr.io/shopnow/shopnow-consumers": "spin-consumers.toml",
+}
+SERVICES_ARTIFACT = "spin.toml"
 # The only public surface: spin.toml routes under these prefixes (the payment simulator's and
 # every `/internal` route are never exposed).
 PUBLIC_PREFIXES = ("/v1/", "/.well-known/jwks.json")
@@ -112,11 +124,201 @@ def check_http_routes(docs, spinapps, manifest):
     return problems
 
 
+def load_manifests():
+    """Every artifact's manifest, parsed, by file name."""
+    return {name: tomllib.loads((ROOT / name).read_text())
+            for name in sorted(set(ARTIFACTS.values()))}
+
+
+def artifact_of(app):
+    """The manifest name of a SpinApp's image (`repo:tag` or `repo@digest`), or None."""
+    image = app.get("spec", {}).get("image", "")
+    repository = image.split("@", 1)[0]
+    if ":" in repository.rsplit("/", 1)[-1]:
+        repository = repository.rsplit(":", 1)[0]
+    return ARTIFACTS.get(repository)
+
+
+def deployed_components(spec, manifest):
+    """The components a SpinApp runs: `components`, or every component of its artifact."""
+    return list(spec.get("components") or manifest.get("component", {}))
+
+
+def trigger_types(manifest):
+    return set(manifest.get("trigger", {}))
+
+
+def serves_http(spec, manifest):
+    deployed = set(deployed_components(spec, manifest))
+    return any(t.get("component") in deployed for t in manifest.get("trigger", {}).get("http", []))
+
+
+TEMPLATE = re.compile(r"\{\{\s*([A-Za-z0-9_]+)\s*\}\}")
+
+
+def used_variables(spec, manifest):
+    """Application variables a SpinApp's components, their triggers and the application's trigger
+    settings (e.g. the Redis address) refer to."""
+    deployed = set(deployed_components(spec, manifest))
+    parts = [manifest.get("component", {}).get(c, {}) for c in deployed]
+    parts += [t for triggers in manifest.get("trigger", {}).values() for t in triggers
+              if t.get("component") in deployed]
+    parts.append(manifest.get("application", {}).get("trigger", {}))
+    return set(TEMPLATE.findall(str(parts)))
+
+
+def binding(app, variable):
+    """How a SpinApp binds a variable (its entry without the name), or None when unbound."""
+    for entry in app.get("spec", {}).get("variables", []):
+        if entry.get("name") == variable:
+            return {k: v for k, v in entry.items() if k != "name"}
+    return None
+
+
+def check_spinapps(spinapps, manifests, declared_stores):
+    """Problems of each SpinApp against the manifest of its artifact (and, for artifacts other than
+    spin.toml, against the services' SpinApps)."""
+    problems = []
+    artifacts = {name: artifact_of(app) for name, app in spinapps.items()}
+    for name, app in spinapps.items():
+        spec = app.get("spec", {})
+        artifact = artifacts[name]
+        if artifact is None:
+            problems.append(f"SpinApp/{name}: image {spec.get('image')!r} is no known artifact "
+                            f"({', '.join(sorted(ARTIFACTS))})")
+            continue
+        manifest = manifests[artifact]
+        components = manifest.get("component", {})
+        app_variables = manifest.get("variables", {})
+        deployed = deployed_components(spec, manifest)
+        used = used_variables(spec, manifest)
+        # Spin's Redis trigger exits when Redis drops its connection, and Spin then stops every
+        # trigger of the process: Redis triggers get an artifact (and pods) of their own.
+        types = trigger_types(manifest)
+        if "redis" in types and len(types) > 1:
+            problems.append(f"SpinApp/{name}: its artifact ({artifact}) mixes Redis and "
+                            f"{', '.join(sorted(types - {'redis'}))} triggers")
+        if spec.get("checks") and not serves_http(spec, manifest):
+            problems.append(f"SpinApp/{name}: `checks` on a SpinApp serving no HTTP: every probe "
+                            "would fail (liveness would restart healthy pods)")
+        for component in spec.get("components", []):
+            if component not in components:
+                problems.append(f"SpinApp/{name}: component {component!r} is not in {artifact}")
+        for component in deployed:
+            for store in components.get(component, {}).get("key_value_stores", []):
+                if store != "default" and store not in declared_stores:
+                    problems.append(f"SpinApp/{name}: key-value store {store!r} of {component} "
+                                    "is not in deploy/runtime-config.production.toml")
+        bound = {v.get("name") for v in spec.get("variables", [])}
+        for variable in sorted(bound - set(app_variables)):
+            problems.append(f"SpinApp/{name}: variable {variable!r} is not declared in {artifact}")
+        for variable, decl in app_variables.items():
+            if decl.get("required") and variable not in bound and variable in used:
+                problems.append(f"SpinApp/{name}: required variable {variable!r} is not bound")
+        # Secrets fail closed: production, and every secret or jwt_* variable its components use
+        # bound (an unbound one would run with the manifest's public development default).
+        environment = [v for v in spec.get("variables", []) if v.get("name") == "shopnow_environment"]
+        if [v.get("value") for v in environment] != ["production"]:
+            problems.append(f"SpinApp/{name}: shopnow_environment must be bound to 'production'")
+        for variable, decl in app_variables.items():
+            if not (decl.get("secret") or variable.startswith("jwt_")) or variable in bound:
+                continue
+            if variable in used and not decl.get("required"):
+                problems.append(f"SpinApp/{name}: secret or jwt_* variable {variable!r} is not "
+                                f"bound: it would run with {artifact}'s public development default")
+        if spec.get("enableAutoscaling") and spec.get("replicas") is not None:
+            problems.append(f"SpinApp/{name}: replicas is set but the autoscaler owns it")
+        if artifact == SERVICES_ARTIFACT:
+            continue
+        # Another artifact of the same wasm (the consumers): it must see the services' databases,
+        # streams and settings, so each variable is bound as the services' SpinApps using it bind
+        # it, or left at its default where they all leave it.
+        services = manifests[SERVICES_ARTIFACT]
+        for variable in sorted(used & set(services.get("variables", {}))):
+            mine = binding(app, variable)
+            theirs = {}
+            for other, other_app in spinapps.items():
+                if artifacts[other] != SERVICES_ARTIFACT:
+                    continue
+                if variable in used_variables(other_app.get("spec", {}), services):
+                    value = binding(other_app, variable)
+                    if value is not None:
+                        theirs[other] = value
+            if mine is None and theirs:
+                problems.append(f"SpinApp/{name}: variable {variable!r} is unbound, but "
+                                f"SpinApp/{min(theirs)} binds it: {theirs[min(theirs)]}")
+            elif mine is not None and not theirs:
+                problems.append(f"SpinApp/{name}: variable {variable!r} is bound, but every "
+                                "SpinApp of spin.toml using it leaves it at its default")
+            for other, value in sorted(theirs.items()):
+                if mine is not None and value != mine:
+                    problems.append(f"SpinApp/{name}: variable {variable!r} is bound as {mine}, "
+                                    f"SpinApp/{other} binds it as {value}")
+    return problems
+
+
+def check_shared_variables(manifests):
+    """Variables declared in several manifests mean the same: same default, same secrecy (a
+    manifest may make one required instead of defaulting it)."""
+    problems = []
+    names = sorted(manifests)
+    for i, first in enumerate(names):
+        for second in names[i + 1:]:
+            a = manifests[first].get("variables", {})
+            b = manifests[second].get("variables", {})
+            for variable in sorted(set(a) & set(b)):
+                if "default" in a[variable] and "default" in b[variable] \
+                        and a[variable]["default"] != b[variable]["default"]:
+                    problems.append(f"variable {variable!r}: default {a[variable]['default']!r} in "
+                                    f"{first}, {b[variable]['default']!r} in {second}")
+                if bool(a[variable].get("secret")) != bool(b[variable].get("secret")):
+                    problems.append(f"variable {variable!r}: secret in one of {first} and "
+                                    f"{second} only")
+    return problems
+
+
+def selects(selector, labels):
+    """Whether a label selector (matchLabels, matchExpressions) selects a pod with `labels`."""
+    if not selector.get("matchLabels", {}).items() <= labels.items():
+        return False
+    for expression in selector.get("matchExpressions", []):
+        key, operator = expression.get("key"), expression.get("operator")
+        values = expression.get("values", [])
+        if operator == "In" and labels.get(key) not in values:
+            return False
+        if operator == "NotIn" and labels.get(key) in values:
+            return False
+        if operator == "Exists" and key not in labels:
+            return False
+        if operator == "DoesNotExist" and key in labels:
+            return False
+    return True
+
+
+def check_silent_ingress(docs, spinapps, manifests):
+    """A SpinApp serving no HTTP answers nobody: no NetworkPolicy may admit ingress to its pods
+    (SpinKube still gives it a Service)."""
+    problems = []
+    for name, app in spinapps.items():
+        artifact = artifact_of(app)
+        spec = app.get("spec", {})
+        if artifact is None or serves_http(spec, manifests[artifact]):
+            continue
+        labels = spec.get("podLabels", {})
+        for path, doc in docs:
+            if doc.get("kind") != "NetworkPolicy":
+                continue
+            policy = doc.get("spec", {})
+            if policy.get("ingress") and selects(policy.get("podSelector", {}), labels):
+                problems.append(f"{path}: NetworkPolicy/{doc.get('metadata', {}).get('name', '?')} "
+                                f"admits ingress to SpinApp {name}, which serves no HTTP")
+    return problems
+
+
 def main():
     problems = []
-    manifest = tomllib.loads((ROOT / "spin.toml").read_text())
-    components = manifest.get("component", {})
-    app_variables = manifest.get("variables", {})
+    manifests = load_manifests()
+    manifest = manifests[SERVICES_ARTIFACT]
     runtime = tomllib.loads((ROOT / "deploy" / "runtime-config.production.toml").read_text())
     declared_stores = set(runtime.get("key_value_store", {}))
 
@@ -148,40 +350,9 @@ def main():
             except Exception as error:  # unknown kind or version: also a problem
                 problems.append(f"{where}: {error}")
 
-    for name, app in spinapps.items():
-        spec = app.get("spec", {})
-        for component in spec.get("components", []):
-            if component not in components:
-                problems.append(f"SpinApp/{name}: component {component!r} is not in spin.toml")
-            for store in components.get(component, {}).get("key_value_stores", []):
-                if store != "default" and store not in declared_stores:
-                    problems.append(f"SpinApp/{name}: key-value store {store!r} of {component} "
-                                    "is not in deploy/runtime-config.production.toml")
-        bound = {v.get("name") for v in spec.get("variables", [])}
-        for variable in bound - set(app_variables):
-            problems.append(f"SpinApp/{name}: variable {variable!r} is not declared in spin.toml")
-        for variable, decl in app_variables.items():
-            if decl.get("required") and variable not in bound:
-                used = any(f"{{{{ {variable} }}}}" in str(components.get(c, {}))
-                           for c in spec.get("components", []))
-                if used:
-                    problems.append(f"SpinApp/{name}: required variable {variable!r} is not bound")
-        # Secrets fail closed: production, and every secret or jwt_* variable its components use
-        # bound (an unbound one would run with spin.toml's public development default).
-        environment = [v for v in spec.get("variables", []) if v.get("name") == "shopnow_environment"]
-        if [v.get("value") for v in environment] != ["production"]:
-            problems.append(f"SpinApp/{name}: shopnow_environment must be bound to 'production'")
-        for variable, decl in app_variables.items():
-            if not (decl.get("secret") or variable.startswith("jwt_")) or variable in bound:
-                continue
-            used = any(f"{{{{ {variable} }}}}" in str(components.get(c, {}))
-                       for c in spec.get("components", []))
-            if used:
-                problems.append(f"SpinApp/{name}: secret or jwt_* variable {variable!r} is not "
-                                "bound: it would run with spin.toml's public development default")
-        if spec.get("enableAutoscaling") and spec.get("replicas") is not None:
-            problems.append(f"SpinApp/{name}: replicas is set but the autoscaler owns it")
-
+    problems += check_spinapps(spinapps, manifests, declared_stores)
+    problems += check_shared_variables(manifests)
+    problems += check_silent_ingress(docs, spinapps, manifests)
     problems += check_http_routes(docs, spinapps, manifest)
 
     # Pod label sets that exist: SpinApps' podLabels and workload templates' labels (Jobs, ...).
