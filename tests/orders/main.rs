@@ -17,6 +17,7 @@ mod support;
 mod cancel;
 mod cart;
 mod checkout;
+mod consumers;
 mod events;
 mod fulfilments;
 mod idempotency;

@@ -6,6 +6,8 @@
 //!
 //! One wasm serves two `spin.toml` components: `catalog` (public routes) and `catalog-internal`
 //! (a private route, reachable only by service chaining), told apart by the `surface` variable.
+//! The same wasm is the catalog consumer: its Redis entry applies identity's events
+//! (`adapters::events_in`), in a process of its own (`spin-consumers.toml`).
 
 mod adapters;
 mod http;
@@ -13,20 +15,33 @@ mod settings;
 mod wiring;
 
 use spin_sdk::http::{IncomingRequest, ResponseOutparam};
-use spin_sdk::http_component;
+use spin_sdk::{http_component, redis_component};
+
+/// The events wiring of this service: producer, and consumer of identity's stream.
+const EVENTS: shopnow_spin::events::EventsService = shopnow_spin::events::EventsService {
+    name: "catalog",
+    sqlite_label: settings::STORE_LABEL,
+    migrations: shopnow_catalog::schema::MIGRATIONS,
+    subscriptions: Some(&adapters::events_in::SUBSCRIPTIONS),
+};
 
 #[http_component]
 fn handle_catalog(request: IncomingRequest, out: ResponseOutparam) {
     shopnow_spin::serve_with_events(
-        "catalog",
+        &EVENTS,
         request,
         out,
         http::BODY_LIMIT.max(http::INTERNAL_BODY_LIMIT),
-        settings::STORE_LABEL,
-        shopnow_catalog::schema::MIGRATIONS,
         |request| {
             let app = wiring::App::from_variables()?;
             http::route(request, &app)
         },
     );
+}
+
+/// The consumer entry (`spin-consumers.toml`): woken by the relay's `PUBLISH` on a producer's
+/// stream channel, it applies that stream's new events (`adapters::events_in`).
+#[redis_component]
+fn on_event(message: Vec<u8>) -> Result<(), String> {
+    shopnow_spin::consumers::on_notification(&EVENTS, &message)
 }

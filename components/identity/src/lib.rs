@@ -11,18 +11,18 @@ mod wiring;
 use spin_sdk::http::{IncomingRequest, ResponseOutparam};
 use spin_sdk::http_component;
 
+/// The events wiring of this service: producer.
+const EVENTS: shopnow_spin::events::EventsService = shopnow_spin::events::EventsService {
+    name: "identity",
+    sqlite_label: settings::STORE_LABEL,
+    migrations: shopnow_identity::schema::MIGRATIONS,
+    subscriptions: None,
+};
+
 #[http_component]
 fn handle_identity(request: IncomingRequest, out: ResponseOutparam) {
-    shopnow_spin::serve_with_events(
-        "identity",
-        request,
-        out,
-        http::BODY_LIMIT,
-        settings::STORE_LABEL,
-        shopnow_identity::schema::MIGRATIONS,
-        |request| {
-            let app = wiring::App::from_variables()?;
-            http::route(request, &app)
-        },
-    );
+    shopnow_spin::serve_with_events(&EVENTS, request, out, http::BODY_LIMIT, |request| {
+        let app = wiring::App::from_variables()?;
+        http::route(request, &app)
+    });
 }

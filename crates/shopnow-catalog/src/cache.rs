@@ -45,6 +45,9 @@ struct CachedProduct {
     version: i64,
     created_at_ms: i64,
     updated_at_ms: i64,
+    /// Absent in entries cached before sales counts existed.
+    #[serde(default)]
+    units_sold: i64,
 }
 
 impl From<&Product> for CachedProduct {
@@ -63,6 +66,7 @@ impl From<&Product> for CachedProduct {
             version: p.version,
             created_at_ms: p.created_at_ms,
             updated_at_ms: p.updated_at_ms,
+            units_sold: p.units_sold,
         }
     }
 }
@@ -82,6 +86,7 @@ impl CachedProduct {
             version: self.version,
             created_at_ms: self.created_at_ms,
             updated_at_ms: self.updated_at_ms,
+            units_sold: self.units_sold,
         })
     }
 }

@@ -200,4 +200,30 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "event_outbox",
         statements: shopnow_kernel::events::OUTBOX_STATEMENTS,
     },
+    // What catalog consumes (shopnow_kernel::consumer, docs/events.md "Consumers"): cursors,
+    // processed event ids, failures and parked events.
+    Migration {
+        version: 6,
+        name: "event_consumers",
+        statements: shopnow_kernel::consumer::CONSUMER_STATEMENTS,
+    },
+    // Sales counts (docs/events.md, "Consumers": `catalog.orders`): units sold per product, and
+    // the bestselling sort's index (active products only, as every browse).
+    Migration {
+        version: 7,
+        name: "units_sold",
+        statements: &[
+            // A constant default: PostgreSQL 11+ adds it without rewriting the table.
+            Statement::Postgres(
+                "ALTER TABLE products ADD COLUMN IF NOT EXISTS units_sold BIGINT NOT NULL DEFAULT 0",
+            ),
+            Statement::Sqlite(
+                "ALTER TABLE products ADD COLUMN units_sold BIGINT NOT NULL DEFAULT 0",
+            ),
+            Statement::Portable(
+                "CREATE INDEX IF NOT EXISTS products_bestselling_idx \
+                 ON products (status, units_sold, id)",
+            ),
+        ],
+    },
 ];

@@ -165,6 +165,7 @@ impl CatalogStore for MemoryStore {
                     tier: 0,
                     price: p.price.amount(),
                     created_at_ms: p.created_at_ms,
+                    units_sold: p.units_sold,
                     id: p.id.clone(),
                 };
                 (p, key)

@@ -4,6 +4,7 @@
 //! there) and to `wasm32-wasip2`. Host adapters live in `shopnow-spin`.
 
 pub mod auth;
+pub mod consumer;
 pub mod error;
 pub mod events;
 pub mod http;

@@ -142,4 +142,11 @@ pub const MIGRATIONS: &[Migration] = &[
             Statement::Portable("DROP TABLE IF EXISTS outbox"),
         ],
     },
+    // What orders consumes (shopnow_kernel::consumer, docs/events.md "Consumers"): cursors,
+    // processed event ids, failures and parked events.
+    Migration {
+        version: 4,
+        name: "event_consumers",
+        statements: shopnow_kernel::consumer::CONSUMER_STATEMENTS,
+    },
 ];

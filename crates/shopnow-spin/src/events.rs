@@ -9,6 +9,7 @@
 use std::cell::OnceCell;
 
 use shopnow_kernel::ApiError;
+use shopnow_kernel::consumer::{self, ConsumeError};
 use shopnow_kernel::events::{self, EventLog, LogError, OutboxStats, RelayError, RelayReport};
 use shopnow_kernel::http::{HttpRequest, HttpResponse, Method};
 use shopnow_kernel::ids::Clock as _;
@@ -19,6 +20,7 @@ use spin_sdk::http::{IncomingRequest, ResponseOutparam};
 use spin_sdk::redis::{Connection, RedisParameter, RedisResult};
 
 use crate::config::{Config, ConfigError};
+use crate::consumers::{CONSUME_BUDGET_MS, Consuming, Subscriptions};
 use crate::{AnyDatabase, StderrLogger, SystemClock};
 
 /// How long the relay after a response keeps sending rounds, ms.
@@ -99,7 +101,8 @@ impl<'a> RedisEventLog<'a> {
         }
     }
 
-    fn conn(&self) -> Result<&Connection, LogError> {
+    /// The connection, opened on first use.
+    pub(crate) fn connection(&self) -> Result<&Connection, LogError> {
         self.conn
             .get_or_init(|| {
                 Connection::open(self.url).map_err(|e| LogError(format!("open: {e:?}")))
@@ -113,7 +116,7 @@ impl<'a> RedisEventLog<'a> {
     /// # Errors
     /// [`LogError`] when Redis is unreachable.
     pub fn describe(&self, stream: &str) -> Result<(i64, Option<String>), LogError> {
-        let conn = self.conn()?;
+        let conn = self.connection()?;
         let length = match conn
             .execute("XLEN", &[bin(stream)])
             .map_err(|e| LogError(format!("XLEN: {e:?}")))?
@@ -150,7 +153,7 @@ fn bin(text: &str) -> RedisParameter {
 
 impl EventLog for RedisEventLog<'_> {
     fn append(&self, stream: &str, envelopes: &[String]) -> Result<(), LogError> {
-        let conn = self.conn()?;
+        let conn = self.connection()?;
         // Entries older than the retention are trimmed as new ones arrive (`MINID ~`: whole
         // macro nodes only, cheap); a consumer must catch up within the retention.
         let min_id = SystemClock.now_ms().saturating_sub(self.min_age_ms).max(0);
@@ -173,8 +176,8 @@ impl EventLog for RedisEventLog<'_> {
     }
 
     fn notify(&self, stream: &str) -> Result<(), LogError> {
-        self.conn()?
-            .publish(stream, b"new".as_ref())
+        self.connection()?
+            .publish(stream, stream.as_bytes())
             .map_err(|e| LogError(format!("PUBLISH: {e:?}")))
     }
 }
@@ -290,9 +293,12 @@ fn log_line(
     StderrLogger.log(line);
 }
 
-/// `POST /internal/v1/<service>/events/relay` and `GET /internal/v1/<service>/events/stats`, or
-/// `None` for any other path. Both need the events service credential; the database (the
-/// `database_url` variable, else the SQLite database `sqlite_label`) is opened only then.
+/// The events operations routes under `/internal/v1/<service>/events/`, or `None` for any other
+/// path: `POST relay` (the sweep), `GET stats` (outbox, log and consumer lag), and for a service
+/// that consumes (`subscriptions`) `POST consume` (the catch-up) and
+/// `POST consumers/<consumer>/parked/<entry id>/replay`. All need the events service credential;
+/// the database (the `database_url` variable, else the SQLite database `sqlite_label`) is opened
+/// only then.
 ///
 /// # Errors
 /// 401 without the credential, 405 for another method, 503 when the database or the log cannot
@@ -302,12 +308,28 @@ pub fn route(
     request: &HttpRequest,
     sqlite_label: &str,
     migrations: &[Migration],
+    subscriptions: Option<&Subscriptions>,
 ) -> Option<Result<HttpResponse, ApiError>> {
     let prefix = format!("/internal/v1/{service}/events/");
-    let action = request.path.strip_prefix(&prefix)?;
-    let allowed = match action {
-        "relay" => Method::Post,
-        "stats" => Method::Get,
+    let path = request.path.strip_prefix(&prefix)?;
+    let action = match (path, subscriptions) {
+        ("relay", _) => Action::Relay,
+        ("stats", _) => Action::Stats,
+        ("consume", Some(_)) => Action::Consume,
+        (other, Some(_)) => {
+            let parts: Vec<&str> = other.split('/').collect();
+            match parts.as_slice() {
+                ["consumers", name, "parked", entry, "replay"]
+                    if !name.is_empty() && !entry.is_empty() =>
+                {
+                    Action::Replay {
+                        consumer: (*name).to_owned(),
+                        entry: (*entry).to_owned(),
+                    }
+                }
+                _ => return None,
+            }
+        }
         _ => return None,
     };
     Some(operation(
@@ -315,32 +337,77 @@ pub fn route(
         request,
         sqlite_label,
         migrations,
-        action,
-        allowed,
+        subscriptions,
+        &action,
     ))
+}
+
+/// An events operations route.
+enum Action {
+    Relay,
+    Stats,
+    Consume,
+    Replay { consumer: String, entry: String },
+}
+
+impl Action {
+    fn method(&self) -> Method {
+        match self {
+            Self::Stats => Method::Get,
+            Self::Relay | Self::Consume | Self::Replay { .. } => Method::Post,
+        }
+    }
+}
+
+/// What a service's events wiring needs: its name, its database (the `database_url` variable,
+/// else the SQLite database `sqlite_label`), its migrations, and for a consuming service the
+/// streams it reads. Each component's `lib.rs` declares one and hands it to
+/// [`serve_with_events`] and, if it consumes, [`crate::consumers::on_notification`].
+pub struct EventsService {
+    /// `identity`, `catalog`, `orders`.
+    pub name: &'static str,
+    /// The SQLite database label used when `database_url` is empty.
+    pub sqlite_label: &'static str,
+    /// The service's migrations (applied when an events table is missing).
+    pub migrations: &'static [Migration],
+    /// The streams it consumes, `None` for a service that consumes none.
+    pub subscriptions: Option<&'static Subscriptions>,
 }
 
 /// Serves one request of `service` as [`crate::serve_then`] does, with the events operations
 /// routes ([`route`]) in front of `handler` and the relay ([`relay_after_write`]) after the
 /// response: the one entry every event-producing component's `lib.rs` calls.
 pub fn serve_with_events(
-    service: &str,
+    service: &EventsService,
     incoming: IncomingRequest,
     out: ResponseOutparam,
     body_limit: usize,
-    sqlite_label: &str,
-    migrations: &[Migration],
     handler: impl FnOnce(&HttpRequest) -> Result<HttpResponse, ApiError>,
 ) {
     crate::serve_then(
-        service,
+        service.name,
         incoming,
         out,
         body_limit,
         |request| {
-            route(service, request, sqlite_label, migrations).unwrap_or_else(|| handler(request))
+            route(
+                service.name,
+                request,
+                service.sqlite_label,
+                service.migrations,
+                service.subscriptions,
+            )
+            .unwrap_or_else(|| handler(request))
         },
-        |request, status| relay_after_write(service, request, status, sqlite_label, migrations),
+        |request, status| {
+            relay_after_write(
+                service.name,
+                request,
+                status,
+                service.sqlite_label,
+                service.migrations,
+            );
+        },
     );
 }
 
@@ -391,11 +458,12 @@ fn operation(
     request: &HttpRequest,
     sqlite_label: &str,
     migrations: &[Migration],
-    action: &str,
-    allowed: Method,
+    subscriptions: Option<&Subscriptions>,
+    action: &Action,
 ) -> Result<HttpResponse, ApiError> {
     ServiceCredentials::parse(&Config.secret("events_service_tokens")?).require(request)?;
     let config = EventsConfig::from_variables()?;
+    let allowed = action.method();
     if request.method != allowed {
         return Err(ApiError::MethodNotAllowed {
             allow: vec![allowed.as_str()],
@@ -403,61 +471,128 @@ fn operation(
     }
     let db = AnyDatabase::open(&Config.get_or("database_url", ""), sqlite_label)?;
     let db: &dyn Database = &db;
-    let unavailable = |err: RelayError| match err {
-        RelayError::Database(db) => ApiError::from(db),
-        RelayError::Log(log) => ApiError::ServiceUnavailable {
-            cause: Box::new(log),
-        },
-    };
     let now = SystemClock.now_ms();
     let stream = config.stream(service);
-    if action == "relay" {
-        if config.redis_url.is_empty() {
-            return Err(ApiError::ServiceUnavailable {
-                cause: Box::new(LogError("events_redis_url is empty: no event log".into())),
-            });
-        }
-        let report = relay(
+    let no_log = || ApiError::ServiceUnavailable {
+        cause: Box::new(LogError("events_redis_url is empty: no event log".into())),
+    };
+    let handler = subscriptions.map(|s| (s.handler)()).transpose()?;
+    let consuming = match (subscriptions, &handler) {
+        (Some(subscriptions), Some(handler)) => Some(Consuming {
             service,
-            request.request_id.as_str(),
             db,
             migrations,
-            &config,
-            SWEEP_BUDGET_MS,
-        )
-        .map_err(unavailable)?;
-        let purged = events::purge(db, now.saturating_sub(config.outbox_retention_ms))?;
-        let outbox = outbox_stats(db, migrations, now)?;
-        return HttpResponse::json(
-            200,
-            &serde_json::json!({
-                "stream": stream, "relayed": report.relayed, "more": report.more,
-                "purged": purged, "outbox": outbox,
-            }),
-        );
-    }
-    let outbox = outbox_stats(db, migrations, now)?;
-    let log = if config.redis_url.is_empty() {
-        serde_json::json!({"configured": false})
-    } else {
-        match RedisEventLog::new(&config.redis_url, config.stream_retention_ms).describe(&stream) {
-            Ok((length, last_id)) => {
-                serde_json::json!({"configured": true, "reachable": true, "length": length, "last_id": last_id})
-            }
-            Err(err) => {
-                serde_json::json!({"configured": true, "reachable": false, "error": err.to_string()})
-            }
-        }
+            config: &config,
+            subscriptions,
+            handler: handler.as_ref(),
+        }),
+        _ => None,
     };
-    let body =
-        serde_json::json!({"service": service, "stream": stream, "outbox": outbox, "log": log});
-    StderrLogger.log(
-        LogLine::new("info", service, request.request_id.as_str())
-            .event("events.stats")
-            .field("outbox.pending", outbox.pending)
-            .field("outbox.oldest_pending_age_ms", outbox.oldest_pending_age_ms),
-    );
-    HttpResponse::json(200, &body)
+    match (action, consuming) {
+        (Action::Relay, _) => {
+            if config.redis_url.is_empty() {
+                return Err(no_log());
+            }
+            let report = relay(
+                service,
+                request.request_id.as_str(),
+                db,
+                migrations,
+                &config,
+                SWEEP_BUDGET_MS,
+            )
+            .map_err(|err| match err {
+                RelayError::Database(db) => ApiError::from(db),
+                RelayError::Log(log) => ApiError::ServiceUnavailable {
+                    cause: Box::new(log),
+                },
+            })?;
+            let purged = events::purge(db, now.saturating_sub(config.outbox_retention_ms))?;
+            let outbox = outbox_stats(db, migrations, now)?;
+            HttpResponse::json(
+                200,
+                &serde_json::json!({
+                    "stream": stream, "relayed": report.relayed, "more": report.more,
+                    "purged": purged, "outbox": outbox,
+                }),
+            )
+        }
+        (Action::Consume, Some(consuming)) => {
+            if config.redis_url.is_empty() {
+                return Err(no_log());
+            }
+            let reports = consuming
+                .consume(request.request_id.as_str(), None, CONSUME_BUDGET_MS)
+                .map_err(|err| match err {
+                    ConsumeError::Database(db) => ApiError::from(db),
+                    ConsumeError::Log(log) => ApiError::ServiceUnavailable {
+                        cause: Box::new(log),
+                    },
+                })?;
+            // Processed ids older than the stream keeps entries can never be redelivered.
+            let purged = with_migrations(db, migrations, now, |db| {
+                consumer::purge_processed(db, now.saturating_sub(config.stream_retention_ms))
+            })?;
+            let consumers: Vec<serde_json::Value> = reports
+                .into_iter()
+                .map(|(name, report)| serde_json::json!({"name": name, "report": report}))
+                .collect();
+            HttpResponse::json(
+                200,
+                &serde_json::json!({"consumers": consumers, "purged_processed": purged}),
+            )
+        }
+        (Action::Replay { consumer, entry }, Some(consuming)) => {
+            let outcome = consuming.replay(consumer, entry)?;
+            if outcome == consumer::ReplayOutcome::NotParked {
+                return Err(ApiError::NotFound);
+            }
+            HttpResponse::json(
+                200,
+                &serde_json::json!({"consumer": consumer, "entry_id": entry, "outcome": outcome}),
+            )
+        }
+        (Action::Stats, consuming) => {
+            let outbox = outbox_stats(db, migrations, now)?;
+            let log = if config.redis_url.is_empty() {
+                serde_json::json!({"configured": false})
+            } else {
+                match RedisEventLog::new(&config.redis_url, config.stream_retention_ms)
+                    .describe(&stream)
+                {
+                    Ok((length, last_id)) => serde_json::json!({"configured": true,
+                        "reachable": true, "length": length, "last_id": last_id}),
+                    Err(err) => serde_json::json!({"configured": true, "reachable": false,
+                        "error": err.to_string()}),
+                }
+            };
+            let consumers = match &consuming {
+                Some(consuming) => consuming.stats()?,
+                None => Vec::new(),
+            };
+            let mut line = LogLine::new("info", service, request.request_id.as_str())
+                .event("events.stats")
+                .field("outbox.pending", outbox.pending)
+                .field("outbox.oldest_pending_age_ms", outbox.oldest_pending_age_ms);
+            for c in &consumers {
+                line = line
+                    .field(
+                        &format!("consumer.{}.lag_ms", c.name),
+                        c.lag_ms.unwrap_or(-1),
+                    )
+                    .field(&format!("consumer.{}.parked", c.name), c.parked)
+                    .field(&format!("consumer.{}.retrying", c.name), c.retrying);
+            }
+            StderrLogger.log(line);
+            HttpResponse::json(
+                200,
+                &serde_json::json!({"service": service, "stream": stream, "outbox": outbox,
+                    "log": log, "consumers": consumers}),
+            )
+        }
+        // Routes of a consuming service only; `route` never builds them without subscriptions.
+        (Action::Consume | Action::Replay { .. }, None) => Err(ApiError::NotFound),
+    }
 }
 
 fn outbox_stats(

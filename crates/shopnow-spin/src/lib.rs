@@ -6,6 +6,7 @@
 
 pub mod auth;
 pub mod config;
+pub mod consumers;
 pub mod db;
 pub mod entry;
 pub mod events;

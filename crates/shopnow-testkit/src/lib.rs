@@ -106,9 +106,19 @@ pub struct SpawnOptions {
     env: Vec<(String, String)>,
     test_host_binary: Option<PathBuf>,
     allow_leftovers: bool,
+    with_consumers: bool,
 }
 
 impl SpawnOptions {
+    /// Also runs the event consumers (`spin-consumers.toml`) beside the application, on the same
+    /// host kind, state and variables, when the app has an event log. Off by default (another
+    /// process per Spin test); without it, [`TestApp::start_consumers`] starts them later (a
+    /// consumer that was down).
+    pub fn with_consumers(mut self) -> Self {
+        self.with_consumers = true;
+        self
+    }
+
     /// Sets an application variable (as `SPIN_VARIABLE_<NAME>` would); wins over the fresh
     /// database URL the Postgres backend would give a `*_database_url` variable.
     pub fn variable(mut self, name: &str, value: &str) -> Self {
@@ -167,7 +177,23 @@ pub struct TestApp {
     cleanup: Option<PgCleanup>,
     state: tempfile::TempDir,
     events: EventLog,
+    /// Behind a lock so that tests (which hold a `TestApp`, not `&mut`) can stop and start them.
+    consumers: std::sync::Mutex<Option<Running>>,
+    consumer_launch: Option<ConsumerLaunch>,
 }
+
+/// What it takes to (re)start an app's consumers: the same runtime config, state and variables.
+struct ConsumerLaunch {
+    manifest: PathBuf,
+    runtime_config: PathBuf,
+    state_dir: PathBuf,
+    variables: HashMap<String, String>,
+    env: Vec<(String, String)>,
+    channels: Vec<String>,
+}
+
+/// The manifest of the event consumers, beside `spin.toml`.
+pub const CONSUMERS_MANIFEST: &str = "spin-consumers.toml";
 
 /// Where this app's services relay their events: a Redis and a stream prefix of its own.
 #[derive(Debug, Clone, Default)]
@@ -363,6 +389,27 @@ pub async fn read_stream(url: &str, stream: &str) -> Vec<serde_json::Value> {
         .collect()
 }
 
+/// Appends an entry whose `event` field is `envelope` to `stream` on the Redis at `url`, as the
+/// relay does (tests that put on the log what no service would: a broken event).
+///
+/// # Panics
+/// When Redis is unreachable or refuses the entry.
+pub async fn append_to_stream(url: &str, stream: &str, envelope: &str) -> String {
+    let client = redis::Client::open(url).unwrap_or_else(|e| panic!("redis {url}: {e}"));
+    let mut conn = client
+        .get_multiplexed_async_connection()
+        .await
+        .unwrap_or_else(|e| panic!("redis {url}: {e}"));
+    redis::cmd("XADD")
+        .arg(stream)
+        .arg("*")
+        .arg("event")
+        .arg(envelope)
+        .query_async(&mut conn)
+        .await
+        .unwrap_or_else(|e| panic!("XADD {stream}: {e}"))
+}
+
 fn delete_streams(url: String, streams: Vec<String>) {
     // Own thread and runtime: Drop can't await.
     let handle = std::thread::spawn(move || {
@@ -374,6 +421,40 @@ fn delete_streams(url: String, streams: Vec<String>) {
         }
     });
     let _ = handle.join();
+}
+
+/// The runtime config [`TestApp::spawn_on`] writes into the app's state directory.
+fn runtime_path_of(state: &tempfile::TempDir) -> PathBuf {
+    state.path().join("runtime-config.toml")
+}
+
+/// The consumers' launch: [`CONSUMERS_MANIFEST`], with the app's variables that it declares, and
+/// the channels it subscribes to (for its readiness).
+fn consumer_launch(
+    root: &Path,
+    runtime_config: &Path,
+    state_dir: &Path,
+    variables: &HashMap<String, String>,
+    env: &[(String, String)],
+    prefix: &str,
+) -> ConsumerLaunch {
+    let manifest = root.join(CONSUMERS_MANIFEST);
+    let declared = Manifest::load(&manifest).unwrap_or_else(|e| panic!("{e:#}"));
+    let variables = variables
+        .iter()
+        .filter(|(name, _)| declared.variables.contains_key(*name))
+        .map(|(name, value)| (name.clone(), value.clone()))
+        .collect();
+    ConsumerLaunch {
+        manifest,
+        runtime_config: runtime_config.to_path_buf(),
+        state_dir: state_dir.to_path_buf(),
+        variables,
+        env: env.to_vec(),
+        channels: ["identity", "orders"]
+            .map(|source| format!("{prefix}:events:{source}"))
+            .to_vec(),
+    }
 }
 
 /// Labels of the stores and databases the manifest's components list.
@@ -552,7 +633,7 @@ impl TestApp {
                 config.listen = SocketAddr::from(([127, 0, 0, 1], 0));
                 config.runtime_config = Some(runtime_path);
                 config.state_dir = state_dir;
-                config.variables = variables;
+                config.variables = variables.clone();
                 // API suites prove no code path issues a zero-row query (Spin 4.0.2 hangs on one).
                 config.strict_empty_queries = true;
                 shopnow_testhost::start(config)
@@ -578,7 +659,17 @@ impl TestApp {
             .no_proxy()
             .build()
             .expect("cannot build the HTTP client");
-        TestApp {
+        let consumer_launch = (events.redis_url.is_some() && opts.manifest.is_none()).then(|| {
+            consumer_launch(
+                &root,
+                &runtime_path_of(&state),
+                &state.path().join(".spin"),
+                &variables,
+                &opts.env,
+                &events.prefix,
+            )
+        });
+        let app = TestApp {
             addr,
             host: Some(running),
             kind: host,
@@ -589,6 +680,85 @@ impl TestApp {
             cleanup,
             state,
             events,
+            consumers: std::sync::Mutex::new(None),
+            consumer_launch,
+        };
+        if app.consumer_launch.is_some() && opts.with_consumers {
+            app.start_consumers().await;
+        }
+        app
+    }
+
+    /// Starts this app's event consumers (`spin-consumers.toml` on the same host kind, state and
+    /// variables) if they are not running; waits until they have subscribed.
+    ///
+    /// # Panics
+    /// When the app has no event log, or the consumers do not come up.
+    pub async fn start_consumers(&self) {
+        if self.consumers_running() {
+            return;
+        }
+        let launch = self
+            .consumer_launch
+            .as_ref()
+            .expect("consumers need an event log and the repository's manifest");
+        let running = match self.kind {
+            Host::Spin => spin::SpinProcess::start_without_http(
+                spin::SpinLaunch {
+                    bin: &spin_binary().expect("no Spin binary"),
+                    subcommand: Some("up"),
+                    env: &launch.env,
+                    manifest: &launch.manifest,
+                    runtime_config: &launch.runtime_config,
+                    state_dir: &launch.state_dir,
+                    variables: &launch.variables,
+                },
+                &launch.channels,
+            )
+            .await
+            .map(Running::Process),
+            Host::TestHost => {
+                let mut config = HostConfig::new(&launch.manifest);
+                config.listen = SocketAddr::from(([127, 0, 0, 1], 0));
+                config.runtime_config = Some(launch.runtime_config.clone());
+                config.state_dir = launch.state_dir.clone();
+                config.variables = launch.variables.clone();
+                config.strict_empty_queries = true;
+                shopnow_testhost::start(config)
+                    .await
+                    .map(Running::TestHost)
+                    .map_err(|e| format!("the consumers did not start: {e:#}"))
+            }
+        };
+        *self.consumers_slot() = Some(running.unwrap_or_else(|e| panic!("{e}")));
+    }
+
+    fn consumers_slot(&self) -> std::sync::MutexGuard<'_, Option<Running>> {
+        self.consumers
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Stops this app's event consumers (a consumer that is down); events wait on the log.
+    pub async fn stop_consumers(&self) {
+        let running = self.consumers_slot().take();
+        match running {
+            Some(Running::TestHost(host)) => host.shutdown().await,
+            Some(Running::Process(process)) => drop(process),
+            None => {}
+        }
+    }
+
+    /// Whether the consumers run now.
+    pub fn consumers_running(&self) -> bool {
+        self.consumers_slot().is_some()
+    }
+
+    /// What the consumers' Spin printed so far (empty under the test host).
+    pub fn consumers_output(&self) -> String {
+        match &*self.consumers_slot() {
+            Some(Running::Process(s)) => s.output(),
+            _ => String::new(),
         }
     }
 
@@ -722,6 +892,7 @@ impl TestApp {
     /// Stops the host and waits for in-flight requests (dropping a `TestApp` also stops it;
     /// Spin is killed).
     pub async fn shutdown(mut self) {
+        self.stop_consumers().await;
         match self.host.take() {
             Some(Running::TestHost(host)) => host.shutdown().await,
             Some(Running::Process(process)) => drop(process),
@@ -848,6 +1019,7 @@ fn sqlite_ids(path: &Path, sql: &str) -> Vec<String> {
 
 impl Drop for TestApp {
     fn drop(&mut self) {
+        drop(self.consumers_slot().take());
         drop(self.host.take());
         if let Some(url) = self.events.redis_url.clone() {
             let streams = ["identity", "catalog", "orders"].map(|s| self.event_stream(s));

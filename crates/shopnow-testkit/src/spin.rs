@@ -96,6 +96,49 @@ impl SpinProcess {
         Err(last)
     }
 
+    /// Starts `spin up` of an application without HTTP triggers (the event consumers: Spin binds
+    /// no port for it) and waits until its output shows every one of `channels` subscribed
+    /// (Spin's Redis trigger prints `\t<addr>/<channel>: [<components>]` after each SUBSCRIBE).
+    ///
+    /// # Errors
+    /// When Spin exits or has not subscribed within [`READY_TIMEOUT`]; with its output's tail.
+    pub(crate) async fn start_without_http(
+        launch: SpinLaunch<'_>,
+        channels: &[String],
+    ) -> Result<Self, String> {
+        let log = launch.state_dir.join("spin-consumers.log");
+        let child = spawn_args(&launch, None, &log)?;
+        let mut process = SpinProcess {
+            child,
+            addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            log,
+        };
+        let started = Instant::now();
+        loop {
+            if let Ok(Some(status)) = process.child.try_wait() {
+                return Err(format!(
+                    "spin up (consumers) exited with {status}:\n{}",
+                    tail(&process.output())
+                ));
+            }
+            let output = process.output();
+            if channels
+                .iter()
+                .all(|c| output.contains(&format!("/{c}: [")))
+            {
+                return Ok(process);
+            }
+            if started.elapsed() > READY_TIMEOUT {
+                return Err(format!(
+                    "spin up (consumers) did not subscribe to {channels:?} within {} s:\n{}",
+                    READY_TIMEOUT.as_secs(),
+                    tail(&output)
+                ));
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
     pub(crate) fn addr(&self) -> SocketAddr {
         self.addr
     }
@@ -142,17 +185,26 @@ impl SpinProcess {
 }
 
 fn spawn(launch: &SpinLaunch<'_>, addr: SocketAddr, log: &Path) -> Result<Child, String> {
+    spawn_args(launch, Some(addr), log)
+}
+
+/// `spin up` of `launch`, listening on `listen` when given (an application with HTTP triggers).
+fn spawn_args(
+    launch: &SpinLaunch<'_>,
+    listen: Option<SocketAddr>,
+    log: &Path,
+) -> Result<Child, String> {
     let out = std::fs::File::create(log).map_err(|e| format!("cannot create {log:?}: {e}"))?;
     let err = out.try_clone().map_err(|e| e.to_string())?;
     let mut cmd = Command::new(launch.bin);
     if let Some(sub) = launch.subcommand {
         cmd.arg(sub);
     }
-    cmd.arg("--from")
-        .arg(launch.manifest)
-        .arg("--listen")
-        .arg(addr.to_string())
-        .arg("--runtime-config-file")
+    cmd.arg("--from").arg(launch.manifest);
+    if let Some(addr) = listen {
+        cmd.arg("--listen").arg(addr.to_string());
+    }
+    cmd.arg("--runtime-config-file")
         .arg(launch.runtime_config)
         .arg("--state-dir")
         .arg(launch.state_dir)

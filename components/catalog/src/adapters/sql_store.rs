@@ -40,7 +40,7 @@ const PRODUCT_COLUMNS: &str = "p.id, p.seller_id, p.title, p.description, p.cate
      p.reserved - COALESCE((SELECT CAST(SUM(l.quantity) AS BIGINT) FROM reservation_lines l \
      JOIN reservations r ON r.order_id = l.order_id \
      WHERE l.product_id = p.id AND r.state = 'held' AND r.expires_at <= $1), 0), \
-     p.status, p.version, p.created_at, p.updated_at";
+     p.status, p.version, p.created_at, p.updated_at, p.units_sold";
 
 /// The catalog store over one database connection.
 pub struct SqlCatalogStore<'a> {
@@ -131,6 +131,96 @@ fn stock_changed(
     )
 }
 
+/// Archives every product of `seller_id` that is not archived yet, inside the caller's
+/// transaction `tx` (the consumer's, on `user.erased`), recording `product.archived` for each;
+/// returns their ids, for the cache to forget. Holds already taken stay (as for an archive by
+/// hand), so orders in flight complete.
+///
+/// # Errors
+/// [`DbError`] when a statement fails.
+pub fn archive_seller_products(
+    tx: &dyn Database,
+    ids: &dyn IdSource,
+    seller_id: &str,
+    now_ms: i64,
+) -> Result<Vec<String>, DbError> {
+    let lock = if tx.dialect() == shopnow_kernel::sql::Dialect::Postgres {
+        " FOR UPDATE"
+    } else {
+        ""
+    };
+    let targets: Vec<String> = tx
+        .query(
+            &format!(
+                "SELECT id FROM products WHERE seller_id = $1 AND status <> 'archived' \
+                 ORDER BY id{lock}"
+            ),
+            &[text(seller_id)],
+        )?
+        .iter()
+        .map(|row| row.text(0))
+        .collect::<Result<_, _>>()?;
+    for chunk in targets.chunks(100) {
+        let placeholders = (3..chunk.len() + 3)
+            .map(|n| format!("${n}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let mut params = vec![int(now_ms), text(seller_id)];
+        params.extend(chunk.iter().map(|id| text(id)));
+        tx.execute(
+            &format!(
+                "UPDATE products SET status = 'archived', version = version + 1, \
+                 updated_at = CASE WHEN updated_at > $1 THEN updated_at ELSE $1 END \
+                 WHERE seller_id = $2 AND id IN ({placeholders})"
+            ),
+            &params,
+        )?;
+        let archived = tx.query(
+            &format!(
+                "SELECT {PRODUCT_COLUMNS} FROM products p \
+                 WHERE p.seller_id = $2 AND p.id IN ({placeholders}) ORDER BY p.id"
+            ),
+            &params,
+        )?;
+        let events = archived
+            .iter()
+            .map(|row| product_event(ids, "product.archived", &product_from_row(row)?))
+            .collect::<Result<Vec<_>, DbError>>()?;
+        events::record(tx, SOURCE, &events)?;
+    }
+    Ok(targets)
+}
+
+/// Adds `sign` × each line's quantity to its product's units sold, inside the caller's
+/// transaction `tx` (the consumer's, on `order.placed` with +1 and `order.cancelled` with -1);
+/// returns the products changed, for the cache to forget. Neither `version` nor `updated_at`
+/// moves (a sale is not an edit), and no event is recorded. Lines are applied in product-id
+/// order, so two consumers' transactions lock the same rows in the same order. Additions
+/// commute, so the counts are exact whatever order the events arrive in; duplicates never reach
+/// here (the consumer's `event_processed`).
+///
+/// # Errors
+/// [`DbError`] when a statement fails.
+pub fn add_units_sold(
+    tx: &dyn Database,
+    lines: &[(String, i64)],
+    sign: i64,
+) -> Result<Vec<String>, DbError> {
+    let mut sorted: Vec<&(String, i64)> = lines.iter().collect();
+    sorted.sort();
+    let mut changed = Vec::new();
+    for (product_id, quantity) in sorted {
+        let rows = tx.execute(
+            "UPDATE products SET units_sold = units_sold + $1 WHERE id = $2",
+            &[int(sign.saturating_mul(*quantity)), text(product_id)],
+        )?;
+        if rows > 0 {
+            changed.push(product_id.clone());
+        }
+    }
+    Ok(changed)
+}
+
 fn text(value: &str) -> SqlValue {
     SqlValue::Text(value.to_owned())
 }
@@ -158,6 +248,7 @@ fn product_from_row(row: &Row) -> Result<Product, DbError> {
         version: row.int(11)?,
         created_at_ms: row.int(12)?,
         updated_at_ms: row.int(13)?,
+        units_sold: row.int(14)?,
     })
 }
 
@@ -721,6 +812,10 @@ fn search_sql(
                 let p = push(int(key.price), &mut params);
                 format!("(p.price_amount, p.id) < ({p}, {id})")
             }
+            Sort::Bestselling => {
+                let s = push(int(key.units_sold), &mut params);
+                format!("(p.units_sold, p.id) < ({s}, {id})")
+            }
         }
     });
     let runs = match (search.sort, &search.after) {
@@ -768,6 +863,7 @@ fn search_sql(
         Sort::Newest | Sort::Relevance => format!("p.created_at{plus} DESC, p.id DESC"),
         Sort::PriceAsc => format!("p.price_amount{plus} ASC, p.id ASC"),
         Sort::PriceDesc => format!("p.price_amount{plus} DESC, p.id DESC"),
+        Sort::Bestselling => format!("p.units_sold{plus} DESC, p.id DESC"),
     };
     let mut ctes = Vec::new();
     let mut picked = Vec::new();
@@ -805,7 +901,8 @@ fn search_sql(
                 ctes.push(format!(
                     "walk{n} AS MATERIALIZED (SELECT p.id FROM (\
                      SELECT p.id, p.created_at, p.price_amount, p.price_currency, p.category_id, \
-                     p.seller_id, p.search, p.title_search FROM products p WHERE {seek_sql} \
+                     p.seller_id, p.units_sold, p.search, p.title_search FROM products p \
+                     WHERE {seek_sql} \
                      ORDER BY {} LIMIT {walk}) p WHERE {filter_sql} LIMIT {page}), \
                      run{n} AS MATERIALIZED (\
                      SELECT id FROM walk{n} WHERE (SELECT count(*) FROM walk{n}) >= {page} \
@@ -1024,9 +1121,10 @@ impl CatalogStore for SqlCatalogStore<'_> {
                 .map(|row| {
                     let product = product_from_row(row)?;
                     let key = Keyset {
-                        tier: row.int(14)?,
+                        tier: row.int(15)?,
                         price: product.price.amount(),
                         created_at_ms: product.created_at_ms,
+                        units_sold: product.units_sold,
                         id: product.id.clone(),
                     };
                     Ok((product, key))

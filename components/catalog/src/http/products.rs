@@ -38,6 +38,7 @@ pub struct ProductView {
     price: Money,
     attributes: Attributes,
     stock: StockView,
+    units_sold: i64,
     status: &'static str,
     version: i64,
     created_at: String,
@@ -55,6 +56,7 @@ impl From<&Product> for ProductView {
             price: p.price,
             attributes: p.attributes.clone(),
             stock: StockView::from(&p.stock),
+            units_sold: p.units_sold,
             status: p.status.as_str(),
             version: p.version,
             created_at: rfc3339(p.created_at_ms),
@@ -447,8 +449,9 @@ pub fn list(request: &HttpRequest, app: &App) -> Result<HttpResponse, ApiError> 
         sort: query
             .get("sort")
             .map(|s| {
-                Sort::parse(s)
-                    .ok_or_else(|| bad("`sort` must be relevance, price, -price or newest."))
+                Sort::parse(s).ok_or_else(|| {
+                    bad("`sort` must be relevance, price, -price, newest or bestselling.")
+                })
             })
             .transpose()?,
         limit: page_size(limit),

@@ -56,6 +56,7 @@ pub fn create_product(
         version: 1,
         created_at_ms: now,
         updated_at_ms: now,
+        units_sold: 0,
     };
     ports.store.insert_product(&product)?;
     Ok(product)

@@ -170,18 +170,24 @@ pub struct Product {
     pub created_at_ms: i64,
     /// Last edit, epoch ms.
     pub updated_at_ms: i64,
+    /// Units sold: placed orders' units minus cancelled ones, as the catalog's consumer of the
+    /// orders stream has applied them (docs/events.md, "Consumers"); not an edit (`version`
+    /// stays).
+    pub units_sold: i64,
 }
 
 impl Product {
-    /// The entity tag of the product's current representation. It covers `version` and the live
-    /// stock figures, because those change without a seller edit (reservations, sales, holds
-    /// lapsing); everything else in the representation changes only with `version`.
+    /// The entity tag of the product's current representation. It covers `version`, the live
+    /// stock figures and the units sold, because those change without a seller edit
+    /// (reservations, sales, holds lapsing); everything else in the representation changes only
+    /// with `version`.
     pub fn etag(&self) -> String {
         format!(
-            "\"{}.{}.{}\"",
+            "\"{}.{}.{}.{}\"",
             self.version,
             self.stock.on_hand(),
-            self.stock.reserved()
+            self.stock.reserved(),
+            self.units_sold
         )
     }
 
@@ -264,6 +270,7 @@ pub(crate) mod tests {
             version: 1,
             created_at_ms: 1_000,
             updated_at_ms: 1_000,
+            units_sold: 0,
         }
     }
 
@@ -338,11 +345,14 @@ pub(crate) mod tests {
     }
 
     #[test]
-    fn the_etag_follows_live_stock() {
+    fn the_etag_follows_live_stock_and_sales() {
         let before = product();
         let mut held = before.clone();
         held.stock = StockLevel::from_counts(5, 1);
         assert_ne!(before.etag(), held.etag());
-        assert_eq!(before.etag(), "\"1.5.0\"");
+        let mut sold = before.clone();
+        sold.units_sold = 2;
+        assert_ne!(before.etag(), sold.etag());
+        assert_eq!(before.etag(), "\"1.5.0.0\"");
     }
 }

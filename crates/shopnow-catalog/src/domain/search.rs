@@ -215,6 +215,9 @@ pub enum Sort {
     /// Newest first.
     #[serde(rename = "newest")]
     Newest,
+    /// Most units sold first (placed orders minus cancelled ones).
+    #[serde(rename = "bestselling")]
+    Bestselling,
 }
 
 impl Sort {
@@ -225,6 +228,7 @@ impl Sort {
             "price" => Some(Self::PriceAsc),
             "-price" => Some(Self::PriceDesc),
             "newest" => Some(Self::Newest),
+            "bestselling" => Some(Self::Bestselling),
             _ => None,
         }
     }
@@ -236,6 +240,7 @@ impl Sort {
             Self::PriceAsc => "price",
             Self::PriceDesc => "-price",
             Self::Newest => "newest",
+            Self::Bestselling => "bestselling",
         }
     }
 }
@@ -256,6 +261,9 @@ pub struct Keyset {
     /// Creation time (newest and relevance sorts).
     #[serde(rename = "c")]
     pub created_at_ms: i64,
+    /// Units sold (bestselling sort only; absent in cursors made before it existed).
+    #[serde(rename = "s", default)]
+    pub units_sold: i64,
     /// Product id.
     #[serde(rename = "i")]
     pub id: String,
@@ -462,6 +470,7 @@ mod tests {
             Sort::PriceAsc,
             Sort::PriceDesc,
             Sort::Newest,
+            Sort::Bestselling,
         ] {
             assert_eq!(Sort::parse(sort.as_str()), Some(sort));
         }

@@ -114,6 +114,10 @@ impl DbError {
             DbErrorKind::SchemaMissing
         } else if message.contains("UNIQUE constraint failed") {
             DbErrorKind::UniqueViolation
+        } else if message.contains("database is locked") {
+            // SQLITE_BUSY: another process holds the write lock (Spin opens SQLite without a
+            // busy timeout); retrying later succeeds.
+            DbErrorKind::Unavailable
         } else {
             DbErrorKind::Other
         };

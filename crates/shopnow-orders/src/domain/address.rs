@@ -119,6 +119,26 @@ impl ShippingAddress {
     }
 }
 
+/// What replaces each personal part of an address when its buyer's account is erased.
+pub const REDACTED: &str = "[redacted]";
+
+impl ShippingAddress {
+    /// This address with the recipient's name and every line that locates them replaced by
+    /// [`REDACTED`] (optional parts dropped); the country stays, for the accounting of the
+    /// order (tax is due by destination country), and says nothing about the person.
+    pub fn redacted(&self) -> Self {
+        Self {
+            name: REDACTED.to_owned(),
+            line1: REDACTED.to_owned(),
+            line2: None,
+            city: REDACTED.to_owned(),
+            region: None,
+            postal_code: REDACTED.to_owned(),
+            country: self.country.clone(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -153,5 +173,26 @@ mod tests {
         let errors = ShippingAddress::parse(&p).unwrap_err();
         let fields: Vec<_> = errors.iter().map(|(f, _)| *f).collect();
         assert_eq!(fields, ["name", "line1", "city", "country"]);
+    }
+
+    #[test]
+    fn a_redacted_address_keeps_only_the_country_and_redacting_twice_changes_nothing() {
+        let address = ShippingAddress {
+            name: "Ada Lovelace".into(),
+            line1: "12 St James's Square".into(),
+            line2: Some("Flat 2".into()),
+            city: "London".into(),
+            region: Some("Greater London".into()),
+            postal_code: "SW1Y 4JH".into(),
+            country: "GB".into(),
+        };
+        let redacted = address.redacted();
+        let text = serde_json::to_string(&redacted).unwrap();
+        for personal in ["Ada", "James", "Flat", "London", "SW1Y"] {
+            assert!(!text.contains(personal), "{text}");
+        }
+        assert_eq!(redacted.country, "GB");
+        assert_eq!(redacted.name, REDACTED);
+        assert_eq!(redacted.redacted(), redacted);
     }
 }

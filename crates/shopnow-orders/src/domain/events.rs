@@ -6,6 +6,18 @@
 use serde::Serialize;
 use shopnow_money::Money;
 
+use super::ids::ProductId;
+use super::quantity::Quantity;
+
+/// A product and how many units of it an order holds: what sales counts are made of.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SoldLine {
+    /// The product.
+    pub product_id: ProductId,
+    /// Units.
+    pub quantity: Quantity,
+}
+
 /// Something that happened to an order. The `type` names are stable: consumers route on them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "type")]
@@ -31,6 +43,8 @@ pub enum OrderEvent {
         total: Money,
         /// The sellers with a fulfilment in the order.
         seller_ids: Vec<String>,
+        /// The units sold, per line.
+        lines: Vec<SoldLine>,
     },
     /// The payment provider declined the payment.
     #[serde(rename = "order.payment_failed")]
@@ -46,11 +60,13 @@ pub enum OrderEvent {
         /// Why, as a stable code (`catalog_unavailable`, `payment_unavailable`, `abandoned`…).
         reason: String,
     },
-    /// The buyer cancelled the order.
+    /// The buyer cancelled the order (it had been placed: its units are no longer sold).
     #[serde(rename = "order.cancelled")]
     Cancelled {
         /// The order.
         order_id: String,
+        /// The units no longer sold, per line (those of its `order.placed`).
+        lines: Vec<SoldLine>,
     },
     /// One seller shipped its part.
     #[serde(rename = "fulfilment.shipped")]
@@ -117,6 +133,7 @@ mod tests {
     fn events_serialise_with_their_type() {
         let event = OrderEvent::Cancelled {
             order_id: "o".into(),
+            lines: Vec::new(),
         };
         let json = serde_json::to_value(&event).unwrap();
         assert_eq!(json["type"], event.event_type());

@@ -20,7 +20,7 @@ use shopnow_kernel::ids::{IdSource, RandomError};
 use shopnow_money::{Currency, Money};
 
 use super::address::ShippingAddress;
-use super::events::OrderEvent;
+use super::events::{OrderEvent, SoldLine};
 use super::fulfilment::{
     Fulfilment, FulfilmentAction, FulfilmentStatus, IllegalFulfilmentTransition, TrackingNumber,
 };
@@ -456,6 +456,17 @@ impl Order {
             .collect()
     }
 
+    /// Each line's product and units, for the events sales counts are made of.
+    fn sold_lines(&self) -> Vec<SoldLine> {
+        self.lines
+            .iter()
+            .map(|line| SoldLine {
+                product_id: line.product_id.clone(),
+                quantity: line.quantity,
+            })
+            .collect()
+    }
+
     /// `pending` → `confirmed`: payment authorised under `reference` and stock committed;
     /// every fulfilment becomes `awaiting_shipment`.
     ///
@@ -477,6 +488,7 @@ impl Order {
             buyer_id: self.buyer_id.clone(),
             total: self.total,
             seller_ids: self.seller_ids(),
+            lines: self.sold_lines(),
         };
         self.record(&event, now_ms);
         Ok(vec![event])
@@ -547,6 +559,7 @@ impl Order {
         self.status = next;
         let event = OrderEvent::Cancelled {
             order_id: self.id.to_string(),
+            lines: self.sold_lines(),
         };
         self.record(&event, now_ms);
         Ok(vec![event])
