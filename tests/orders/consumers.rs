@@ -15,7 +15,7 @@ use crate::support::*;
 const EVENTS_TOKEN: &str = "dev-only-events-service-token";
 
 /// How long a test waits for an effect that should take milliseconds.
-const EFFECT_WITHIN: Duration = Duration::from_secs(15);
+pub(crate) const EFFECT_WITHIN: Duration = Duration::from_secs(15);
 
 async fn events_op(app: &TestApp, method: reqwest::Method, path: &str) -> (u16, Value) {
     let resp = app
@@ -63,7 +63,7 @@ async fn identity_consumer(app: &TestApp, service: &str) -> Value {
 }
 
 /// Polls `check` until it returns `Some` or `within` passes.
-async fn eventually<T, F, Fut>(within: Duration, what: &str, check: F) -> T
+pub(crate) async fn eventually<T, F, Fut>(within: Duration, what: &str, check: F) -> T
 where
     F: Fn() -> Fut,
     Fut: std::future::Future<Output = Option<T>>,

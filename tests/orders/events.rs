@@ -239,7 +239,9 @@ api_test_with!(
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         };
-        assert_eq!(relayed["relayed"], 1, "{relayed}");
+        // This call relayed it, or the relay that runs after an earlier attempt's 503 did (Redis
+        // was up by then): either way once, and nothing left pending.
+        assert!(relayed["relayed"] == 1 || relayed["relayed"] == 0, "{relayed}");
         assert_eq!(relayed["outbox"]["pending"], 0, "{relayed}");
         let events = read_stream(&url, &app.event_stream("identity")).await;
         assert_eq!(events.len(), 1, "{events:#?}");

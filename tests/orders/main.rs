@@ -25,3 +25,4 @@ mod internal;
 mod journey;
 mod orders;
 mod race;
+mod seller_events;

@@ -149,4 +149,34 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "event_consumers",
         statements: shopnow_kernel::consumer::CONSUMER_STATEMENTS,
     },
+    // The seller event feed (`GET /v1/seller/events`, docs/events.md "Seller event feed"): one
+    // row per seller and source event, positioned by a one-row counter whose row lock orders
+    // the writers' commits.
+    Migration {
+        version: 5,
+        name: "seller_events",
+        statements: &[
+            Statement::Portable(
+                "CREATE TABLE IF NOT EXISTS seller_feed_head (\
+             id BIGINT PRIMARY KEY, \
+             seq BIGINT NOT NULL)",
+            ),
+            Statement::Portable(
+                "INSERT INTO seller_feed_head (id, seq) VALUES (1, 0) ON CONFLICT (id) DO NOTHING",
+            ),
+            Statement::Portable(
+                "CREATE TABLE IF NOT EXISTS seller_events (\
+             seq BIGINT PRIMARY KEY, \
+             seller_id TEXT NOT NULL, \
+             event_id TEXT NOT NULL, \
+             event_type TEXT NOT NULL, \
+             occurred_at BIGINT NOT NULL, \
+             data TEXT NOT NULL, \
+             UNIQUE (seller_id, event_id))",
+            ),
+            Statement::Portable(
+                "CREATE INDEX IF NOT EXISTS seller_events_seller_idx ON seller_events (seller_id, seq)",
+            ),
+        ],
+    },
 ];

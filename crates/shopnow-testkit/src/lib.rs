@@ -451,7 +451,7 @@ fn consumer_launch(
         state_dir: state_dir.to_path_buf(),
         variables,
         env: env.to_vec(),
-        channels: ["identity", "orders"]
+        channels: ["identity", "catalog", "orders"]
             .map(|source| format!("{prefix}:events:{source}"))
             .to_vec(),
     }

@@ -1,8 +1,9 @@
 //! What orders does with other services' events (`shopnow_kernel::consumer`): on
 //! `user.erased` (identity) it redacts the buyer's name and address in every order of that
-//! account — amounts, lines and fulfilments stay for accounting — and drops the account's cart.
-//! Runs in the consumer's transaction, which also records the event as processed
-//! (`docs/events.md`, "Consumers").
+//! account — amounts, lines and fulfilments stay for accounting — and drops the account's cart;
+//! its own events (orders) and catalog's feed the sellers' event feed (`seller_feed`). Runs in
+//! the consumer's transaction, which also records the event as processed (`docs/events.md`,
+//! "Consumers").
 
 use shopnow_kernel::consumer::{EventHandler, HandlerError, ReceivedEvent};
 use shopnow_kernel::ids::Clock as _;
@@ -13,11 +14,12 @@ use shopnow_spin::SystemClock;
 use shopnow_spin::consumers::Subscriptions;
 
 use crate::adapters::kv_carts::KvCartStore;
+use crate::adapters::seller_feed;
 use crate::settings::STORE_LABEL;
 
-/// Orders reads identity's stream.
+/// Orders reads identity's stream, catalog's and its own.
 pub const SUBSCRIPTIONS: Subscriptions = Subscriptions {
-    sources: &["identity"],
+    sources: &["identity", "catalog", "orders"],
     handler: || Ok(Box::new(OrdersEvents)),
 };
 
@@ -26,10 +28,10 @@ pub struct OrdersEvents;
 
 impl EventHandler for OrdersEvents {
     fn apply(&self, tx: &dyn Database, event: &ReceivedEvent) -> Result<(), HandlerError> {
-        if event.event_type == "user.erased" {
+        if event.source == "identity" && event.event_type == "user.erased" {
             redact_buyer(tx, event.text("user_id")?, SystemClock.now_ms())?;
         }
-        Ok(())
+        seller_feed::record(tx, event)
     }
 
     fn committed(&self, event: &ReceivedEvent) {

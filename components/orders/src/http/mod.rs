@@ -8,6 +8,7 @@
 //! | `GET /v1/orders/{id}` | its buyer or an admin |
 //! | `POST /v1/orders/{id}/cancel` | its buyer (or an admin) |
 //! | `GET /v1/seller/fulfilments`, `POST /v1/seller/fulfilments/{id}/ship` | seller |
+//! | `GET /v1/seller/events?after=&limit=` | seller (its own feed only) |
 //! | `POST /internal/v1/orders/sweep` | service credential |
 
 mod cart;
@@ -15,6 +16,7 @@ mod fulfilments;
 mod internal;
 mod orders;
 mod query;
+mod seller_events;
 
 use shopnow_kernel::ApiError;
 use shopnow_kernel::auth::{Principal, Role};
@@ -58,6 +60,10 @@ pub fn route(request: &HttpRequest, app: &App) -> Result<HttpResponse, ApiError>
         },
         ["v1", "seller", "fulfilments"] => match method {
             Method::Get => fulfilments::list(request, app),
+            _ => not_allowed(&["GET"]),
+        },
+        ["v1", "seller", "events"] => match method {
+            Method::Get => seller_events::list(request, app),
             _ => not_allowed(&["GET"]),
         },
         ["v1", "seller", "fulfilments", id, "ship"] => match method {
