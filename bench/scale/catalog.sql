@@ -36,7 +36,8 @@ ON CONFLICT DO NOTHING;
 
 -- Products: created_at one second apart, ending at 2026-11-01, so "newest" is well defined.
 INSERT INTO products (id, seller_id, title, description, category_id, price_amount, price_currency,
-                      attributes, on_hand, reserved, status, version, created_at, updated_at)
+                      attributes, on_hand, reserved, status, version, created_at, updated_at,
+                      units_sold)
 SELECT
   -- UUIDv7 layout: 48-bit millisecond time, then hash bits.
   format('%s-%s-7%s-8%s-%s', substr(ts, 1, 8), substr(ts, 9, 4), substr(h, 1, 3), substr(h, 4, 3),
@@ -50,7 +51,9 @@ SELECT
   100 + abs(h3) % 99900,
   'EUR',
   '{}',
-  1000000, 0, 'active', 1, created, created
+  1000000, 0, 'active', 1, created, created,
+  -- Units sold, skewed as a shop's are: 80 % never sold, the rest 0..998 with a long tail.
+  CASE WHEN abs(h3) % 100 < 80 THEN 0 ELSE (abs(h1) % 1000) * (abs(h2) % 1000) / 1000 END
 FROM (
   SELECT i, created, lpad(to_hex(created), 12, '0') AS ts,
          md5(:seed || '-' || i) AS h,

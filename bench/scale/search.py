@@ -24,9 +24,11 @@ REQUESTS = [
     ("browse newest", "sort=newest"),
     ("browse sort=price", "sort=price"),
     ("browse sort=-price, EUR", "sort=-price&currency=EUR"),
+    ("browse bestselling", "sort=bestselling"),
     ("browse root category", "category=01900000-0000-7000-8000-000000000001"),
     ("browse leaf category", "category=01900000-0000-7000-8001-000000000003"),
     ("browse leaf category by price", "category=01900000-0000-7000-8001-000000000003&sort=price"),
+    ("browse leaf category bestselling", "category=01900000-0000-7000-8001-000000000003&sort=bestselling"),
     ("price range 50.00–51.00 EUR", "currency=EUR&min_price=5000&max_price=5100"),
 ]
 
