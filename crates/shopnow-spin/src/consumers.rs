@@ -154,17 +154,12 @@ impl Consuming<'_> {
                     }
                 });
                 let round = match round {
-                    Ok(Ok(round)) => round,
-                    Ok(Err(err)) => {
-                        log_report(
-                            self.service,
-                            request_id,
-                            &name,
-                            &total,
-                            Some(&err.to_string()),
-                        );
-                        return Err(err.into());
-                    }
+                    Ok(Ok(round)) => Ok(round),
+                    Ok(Err(err)) => Err(ConsumeError::from(err)),
+                    Err(err) => Err(ConsumeError::from(err)),
+                };
+                let round = match round {
+                    Ok(round) => round,
                     Err(err) => {
                         log_report(
                             self.service,
@@ -173,7 +168,7 @@ impl Consuming<'_> {
                             &total,
                             Some(&err.to_string()),
                         );
-                        return Err(err.into());
+                        return Err(err);
                     }
                 };
                 total.applied += round.applied;
