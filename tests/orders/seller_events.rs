@@ -116,6 +116,16 @@ api_test_with!(options().with_consumers(), async fn a_seller_follows_its_orders_
     // A seller's cursor opens nobody else's feed: s1's last position shows s2 only its own.
     let (from_s1_cursor, _) = feed(&app, &s2, &last, 100).await;
     assert!(from_s1_cursor.iter().all(|e| !e.to_string().contains(&lamp)));
+
+    // Retention: s1's entries backdated by 91 days (7,862,400,000 ms) go with the next sweep;
+    // s2's stay.
+    service_sql(&app, "orders", &format!(
+        "UPDATE seller_events SET occurred_at = occurred_at - 7862400000 WHERE seller_id = '{}'", s1.id)).await;
+    let report = sweep(&app).await;
+    assert!(report["seller_events_purged"].as_u64().unwrap() >= events.len() as u64, "{report}");
+    let (after_purge, _) = feed(&app, &s1, "0", 100).await;
+    assert!(after_purge.iter().all(|e| !events.contains(e)), "{after_purge:#?}");
+    assert_eq!(feed(&app, &s2, "0", 100).await.0.len(), theirs.len());
 });
 
 orders_test!(async fn the_seller_feed_refuses_strangers_and_bad_cursors(app) {

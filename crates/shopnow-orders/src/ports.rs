@@ -284,6 +284,14 @@ pub trait OrderRepository {
     /// # Errors
     /// [`RepoError`] on storage failure.
     fn purge_keys(&self, now_ms: i64) -> Result<u64, RepoError>;
+
+    /// Deletes up to [`crate::app::sweep::FEED_PURGE_BATCH`] seller-feed entries whose event
+    /// happened before `before_ms` (the feed's retention, docs/events.md "Seller event feed");
+    /// returns how many.
+    ///
+    /// # Errors
+    /// [`RepoError`] on storage failure.
+    fn purge_seller_events(&self, before_ms: i64) -> Result<u64, RepoError>;
 }
 
 /// Carts by user.

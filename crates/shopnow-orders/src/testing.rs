@@ -455,6 +455,11 @@ impl OrderRepository for MemoryOrders {
         keys.retain(|_, r| r.expires_at_ms > now_ms);
         Ok((before - keys.len()) as u64)
     }
+
+    /// The in-memory store keeps no seller feed (the orders consumers write it, in SQL).
+    fn purge_seller_events(&self, _before_ms: i64) -> Result<u64, RepoError> {
+        Ok(0)
+    }
 }
 
 /// Carts in memory.

@@ -827,6 +827,19 @@ impl OrderRepository for SqlOrderRepository<'_> {
         })
     }
 
+    fn purge_seller_events(&self, before_ms: i64) -> Result<u64, RepoError> {
+        self.write(|db| {
+            Ok(db.execute(
+                "DELETE FROM seller_events WHERE seq IN (SELECT seq FROM seller_events \
+                 WHERE occurred_at < $1 ORDER BY seq LIMIT $2)",
+                &[
+                    int(before_ms),
+                    int(shopnow_orders::app::sweep::FEED_PURGE_BATCH),
+                ],
+            )?)
+        })
+    }
+
     fn purge_keys(&self, now_ms: i64) -> Result<u64, RepoError> {
         self.write(|db| {
             let expired = db

@@ -12,6 +12,8 @@
 //!   for an order id noted only on its idempotency key: the hold is released (within a minute,
 //!   not at the catalog's 15-minute expiry) and the note forgotten.
 //! - Idempotency keys older than 24 hours are deleted.
+//! - Seller-feed entries older than [`SELLER_FEED_RETENTION_MS`] (90 days) are deleted, at most
+//!   [`FEED_PURGE_BATCH`] per run.
 
 use shopnow_kernel::outbound::Budget;
 
@@ -26,6 +28,13 @@ pub const STALE_AFTER_MS: i64 = 60_000;
 /// Most orders handled per kind in one run (the next run continues).
 pub const BATCH: u32 = 100;
 
+/// How long the seller event feed keeps an entry: a seller offline for up to 90 days resumes
+/// from its cursor without a gap (`GET /v1/seller/events`).
+pub const SELLER_FEED_RETENTION_MS: i64 = 90 * 24 * 3_600_000;
+
+/// Most seller-feed entries one run deletes (a short statement; the next run continues).
+pub const FEED_PURGE_BATCH: i64 = 10_000;
+
 /// What one run did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct SweepReport {
@@ -39,6 +48,8 @@ pub struct SweepReport {
     pub stranded_released: u32,
     /// Expired idempotency keys deleted.
     pub keys_purged: u64,
+    /// Seller-feed entries past their retention deleted.
+    pub seller_events_purged: u64,
 }
 
 /// Runs one sweep.
@@ -113,6 +124,9 @@ pub fn sweep(ports: &Ports<'_>) -> Result<SweepReport, OrdersError> {
         }
     }
     report.keys_purged = ports.orders.purge_keys(now)?;
+    report.seller_events_purged = ports
+        .orders
+        .purge_seller_events(now.saturating_sub(SELLER_FEED_RETENTION_MS))?;
     Ok(report)
 }
 
