@@ -84,3 +84,18 @@ catalog_test!([("catalog_cache_store", "no-such-store")], async fn reads_and_wri
     assert_eq!(product_json(&app, id, None).await["stock"]["on_hand"], 4);
     assert_eq!(reserve(&app, &order_id(), &[(id, 1)]).await.status(), 201);
 });
+
+catalog_test!(async fn a_read_within_the_ttl_is_served_from_the_cache(app) {
+    let a = actors(&app).await;
+    let cat = category(&app, &a.admin, None).await;
+    let p = product(&app, &a.seller, &cat, "Lamp", 100, 10).await;
+    let id = p["id"].as_str().unwrap();
+    assert_eq!(product_json(&app, id, None).await["title"], "Lamp");
+    // Behind the service's back (no invalidation): a cached read still shows the old title for
+    // the cache's TTL (60 s by default), so the second read did not reach the database.
+    service_sql(&app, "catalog", &format!("UPDATE products SET title = 'Changed' WHERE id = '{id}'")).await;
+    assert_eq!(product_json(&app, id, None).await["title"], "Lamp", "the cache is not serving reads");
+    // A write through the service invalidates it.
+    assert_eq!(put_stock(&app, id, &a.seller, 20).await.status(), 200);
+    assert_eq!(product_json(&app, id, None).await["title"], "Changed");
+});

@@ -224,6 +224,15 @@ pub const MIGRATIONS: &[Migration] = &[
                 "CREATE INDEX IF NOT EXISTS products_bestselling_idx \
                  ON products (status, units_sold, id)",
             ),
+            // Each order's place in the counts: `counted` once its placement was added,
+            // `cancelled` once cancelled (before or after its placement arrived), so a
+            // cancellation subtracts only what a placement added.
+            Statement::Portable(
+                "CREATE TABLE IF NOT EXISTS sales_orders (\
+                 order_id TEXT PRIMARY KEY, \
+                 state TEXT NOT NULL, \
+                 updated_at BIGINT NOT NULL)",
+            ),
         ],
     },
 ];

@@ -20,6 +20,10 @@ use crate::sql::{Database, DbError, DbErrorKind, Dialect, SqlValue, Statement, t
 /// Failures of one entry after which it is parked and the consumer moves on.
 pub const MAX_FAILURES: i64 = 5;
 
+/// Failures of one entry closer together than this count once: two consumer replicas and the
+/// catch-up, woken by the same notification, are one attempt, not three.
+pub const FAILURE_SPACING_MS: i64 = 1_000;
+
 /// The most entries one consume round reads.
 pub const CONSUME_BATCH: i64 = 100;
 
@@ -213,7 +217,16 @@ impl From<DbError> for StepError {
 impl From<HandlerError> for StepError {
     fn from(err: HandlerError) -> Self {
         match err {
-            HandlerError::Database(db) if db.kind == DbErrorKind::Unavailable => Self::Store(db),
+            // Not the event's fault: an unreachable or busy database, or tables a migration has
+            // yet to create (the round stops; `with_migrations` migrates and retries).
+            HandlerError::Database(db)
+                if matches!(
+                    db.kind,
+                    DbErrorKind::Unavailable | DbErrorKind::SchemaMissing
+                ) =>
+            {
+                Self::Store(db)
+            }
             other => Self::Event(other.to_string()),
         }
     }
@@ -379,7 +392,11 @@ fn count_failure(
                 "INSERT INTO event_failures (consumer, entry_id, event_id, event_type, envelope, \
                  failures, last_error, last_failed_at) VALUES ($1, $2, $3, $4, $5, 1, $6, $7) \
                  ON CONFLICT (consumer, entry_id) DO UPDATE SET \
-                 failures = event_failures.failures + 1, last_error = $6, last_failed_at = $7 \
+                 failures = event_failures.failures + CASE \
+                 WHEN event_failures.last_failed_at <= $7 - $8 THEN 1 ELSE 0 END, \
+                 last_error = $6, last_failed_at = CASE \
+                 WHEN event_failures.last_failed_at <= $7 - $8 THEN $7 \
+                 ELSE event_failures.last_failed_at END \
                  RETURNING failures",
                 &[
                     consumer.name.into(),
@@ -389,6 +406,7 @@ fn count_failure(
                     entry.envelope.as_str().into(),
                     reason.into(),
                     SqlValue::Int(now_ms),
+                    SqlValue::Int(FAILURE_SPACING_MS),
                 ],
             )?
             .first()
@@ -757,10 +775,18 @@ mod tests {
     }
 
     #[test]
-    fn an_unreachable_database_in_a_handler_is_retried_uncounted() {
+    fn an_unreachable_database_or_a_missing_table_in_a_handler_is_retried_uncounted() {
         let err: StepError =
             HandlerError::Database(DbError::new(DbErrorKind::Unavailable, "down")).into();
         assert!(matches!(err, StepError::Store(_)));
+        let err: StepError =
+            HandlerError::Database(DbError::new(DbErrorKind::SchemaMissing, "no table")).into();
+        assert!(matches!(err, StepError::Store(_)));
+        for transient in ["40001", "40P01", "55P03", "57014"] {
+            let err: StepError =
+                HandlerError::Database(DbError::from_pg_code(transient, String::new())).into();
+            assert!(matches!(err, StepError::Store(_)), "{transient}");
+        }
         let err: StepError =
             HandlerError::Database(DbError::new(DbErrorKind::Other, "constraint")).into();
         assert!(matches!(err, StepError::Event(_)));

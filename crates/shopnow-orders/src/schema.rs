@@ -150,32 +150,31 @@ pub const MIGRATIONS: &[Migration] = &[
         statements: shopnow_kernel::consumer::CONSUMER_STATEMENTS,
     },
     // The seller event feed (`GET /v1/seller/events`, docs/events.md "Seller event feed"): one
-    // row per seller and source event, positioned by a one-row counter whose row lock orders
-    // the writers' commits.
+    // row per seller and source event, positioned by the seller's counter, whose row lock
+    // orders the commits of that seller's writers.
     Migration {
         version: 5,
         name: "seller_events",
         statements: &[
             Statement::Portable(
                 "CREATE TABLE IF NOT EXISTS seller_feed_head (\
-             id BIGINT PRIMARY KEY, \
+             seller_id TEXT PRIMARY KEY, \
              seq BIGINT NOT NULL)",
             ),
             Statement::Portable(
-                "INSERT INTO seller_feed_head (id, seq) VALUES (1, 0) ON CONFLICT (id) DO NOTHING",
-            ),
-            Statement::Portable(
                 "CREATE TABLE IF NOT EXISTS seller_events (\
-             seq BIGINT PRIMARY KEY, \
              seller_id TEXT NOT NULL, \
+             seq BIGINT NOT NULL, \
              event_id TEXT NOT NULL, \
              event_type TEXT NOT NULL, \
              occurred_at BIGINT NOT NULL, \
              data TEXT NOT NULL, \
+             PRIMARY KEY (seller_id, seq), \
              UNIQUE (seller_id, event_id))",
             ),
+            // The retention purge's order.
             Statement::Portable(
-                "CREATE INDEX IF NOT EXISTS seller_events_seller_idx ON seller_events (seller_id, seq)",
+                "CREATE INDEX IF NOT EXISTS seller_events_occurred_idx ON seller_events (occurred_at)",
             ),
         ],
     },

@@ -115,8 +115,9 @@ impl Consuming<'_> {
         RedisEventLog::new(&self.config.redis_url, self.config.stream_retention_ms)
     }
 
-    /// Runs the consumers (only the one reading `stream` when given) for up to `budget_ms`
-    /// each: rounds until one is not full or stops at a failing entry, then relays the service's
+    /// Runs the consumers (only the one reading `stream` when given) for up to `budget_ms` in
+    /// all: rounds until one is not full or stops at a failing entry (a consumer reached after
+    /// the budget still runs one round), then relays the service's
     /// own outbox when anything was applied. Logs one `events.consumed` line per consumer that
     /// did anything.
     ///
@@ -131,6 +132,9 @@ impl Consuming<'_> {
     ) -> Result<Vec<(String, ConsumeReport)>, ConsumeError> {
         let log = self.log();
         let mut reports = Vec::new();
+        // One budget for the whole call, whatever the number of streams: the catch-up route
+        // answers within about `budget_ms` (its scheduler's timeout counts on it).
+        let started = SystemClock.now_ms();
         for source in self.subscriptions.sources {
             let source_stream = self.config.stream(source);
             if stream.is_some_and(|s| s != source_stream) {
@@ -142,7 +146,6 @@ impl Consuming<'_> {
                 stream: &source_stream,
                 handler: self.handler,
             };
-            let started = SystemClock.now_ms();
             let mut total = ConsumeReport::default();
             loop {
                 let now = SystemClock.now_ms();

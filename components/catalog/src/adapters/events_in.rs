@@ -17,7 +17,7 @@ use shopnow_spin::consumers::Subscriptions;
 use shopnow_spin::{HostRandom, SystemClock};
 
 use crate::adapters::logging_kv::LoggingKv;
-use crate::adapters::sql_store::{add_units_sold, archive_seller_products};
+use crate::adapters::sql_store::{Sale, archive_seller_products, record_sale};
 use crate::settings::Settings;
 
 /// Catalog reads identity's and orders' streams.
@@ -49,8 +49,8 @@ impl EventHandler for CatalogEvents {
                 let ids = UuidV7Ids::new(SystemClock, HostRandom);
                 archive_seller_products(tx, &ids, event.text("user_id")?, SystemClock.now_ms())?
             }
-            "order.placed" => add_units_sold(tx, &sold_lines(event)?, 1)?,
-            "order.cancelled" => add_units_sold(tx, &sold_lines(event)?, -1)?,
+            "order.placed" => sale(tx, event, Sale::Placed)?,
+            "order.cancelled" => sale(tx, event, Sale::Cancelled)?,
             _ => Vec::new(),
         };
         *self.changed.borrow_mut() = changed;
@@ -73,8 +73,19 @@ impl EventHandler for CatalogEvents {
     }
 }
 
+fn sale(tx: &dyn Database, event: &ReceivedEvent, sale: Sale) -> Result<Vec<String>, HandlerError> {
+    Ok(record_sale(
+        tx,
+        event.text("order_id")?,
+        sale,
+        &sold_lines(event)?,
+        SystemClock.now_ms(),
+    )?)
+}
+
 /// `(product_id, quantity)` of each entry of the order event's `lines`. An event recorded before
-/// orders sent lines has none (its units were never counted, so nothing is subtracted either).
+/// orders sent lines has none: its placement counts nothing, and its cancellation subtracts only
+/// what a placement added (`record_sale`).
 ///
 /// # Errors
 /// [`HandlerError::Rejected`] when `lines` is there but not a list of a product id and a

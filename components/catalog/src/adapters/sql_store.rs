@@ -191,28 +191,72 @@ pub fn archive_seller_products(
     Ok(targets)
 }
 
-/// Adds `sign` × each line's quantity to its product's units sold, inside the caller's
-/// transaction `tx` (the consumer's, on `order.placed` with +1 and `order.cancelled` with -1);
-/// returns the products changed, for the cache to forget. Neither `version` nor `updated_at`
-/// moves (a sale is not an edit), and no event is recorded. Lines are applied in product-id
-/// order, so two consumers' transactions lock the same rows in the same order. Additions
-/// commute, so the counts are exact whatever order the events arrive in; duplicates never reach
-/// here (the consumer's `event_processed`).
+/// What an order event does to the sales counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sale {
+    /// `order.placed`: its lines' units are sold.
+    Placed,
+    /// `order.cancelled`: they are not any more.
+    Cancelled,
+}
+
+/// Applies `order_id`'s placement or cancellation to its products' units sold, inside the
+/// caller's transaction `tx` (the consumer's); returns the products changed, for the cache to
+/// forget. `sales_orders` keeps each order's state, so the counts are exact whatever the order
+/// of arrival: a placement adds only if the order is unknown (not after its cancellation), a
+/// cancellation subtracts only what its placement added (an order placed before the stream's
+/// oldest entry, or before orders sent lines, was never counted and is not subtracted).
+/// Duplicates never reach here (the consumer's `event_processed`). Neither `version` nor
+/// `updated_at` moves (a sale is not an edit) and no event is recorded. Lines are applied in
+/// product-id order, so two transactions lock the same rows in the same order.
 ///
 /// # Errors
 /// [`DbError`] when a statement fails.
-pub fn add_units_sold(
+pub fn record_sale(
     tx: &dyn Database,
+    order_id: &str,
+    sale: Sale,
     lines: &[(String, i64)],
-    sign: i64,
+    now_ms: i64,
 ) -> Result<Vec<String>, DbError> {
+    let counts =
+        match sale {
+            // A placement without lines (recorded before orders sent them) counts nothing, so its
+            // cancellation must subtract nothing either: leave the order unknown.
+            Sale::Placed if lines.is_empty() => false,
+            Sale::Placed => tx.execute(
+                "INSERT INTO sales_orders (order_id, state, updated_at) VALUES ($1, 'counted', $2) \
+                 ON CONFLICT (order_id) DO NOTHING",
+                &[text(order_id), int(now_ms)],
+            )? > 0,
+            Sale::Cancelled => {
+                let uncounted = tx.execute(
+                    "UPDATE sales_orders SET state = 'cancelled', updated_at = $2 \
+                 WHERE order_id = $1 AND state = 'counted'",
+                    &[text(order_id), int(now_ms)],
+                )? > 0;
+                if !uncounted {
+                    // Not counted (yet): remember the cancellation so a late placement adds nothing.
+                    tx.execute(
+                        "INSERT INTO sales_orders (order_id, state, updated_at) \
+                     VALUES ($1, 'cancelled', $2) ON CONFLICT (order_id) DO NOTHING",
+                        &[text(order_id), int(now_ms)],
+                    )?;
+                }
+                uncounted
+            }
+        };
+    if !counts {
+        return Ok(Vec::new());
+    }
+    let sign = if sale == Sale::Placed { 1 } else { -1 };
     let mut sorted: Vec<&(String, i64)> = lines.iter().collect();
     sorted.sort();
     let mut changed = Vec::new();
     for (product_id, quantity) in sorted {
         let rows = tx.execute(
             "UPDATE products SET units_sold = units_sold + $1 WHERE id = $2",
-            &[int(sign.saturating_mul(*quantity)), text(product_id)],
+            &[int(sign * *quantity), text(product_id)],
         )?;
         if rows > 0 {
             changed.push(product_id.clone());
@@ -1021,7 +1065,7 @@ impl CatalogStore for SqlCatalogStore<'_> {
                 .map(|row| {
                     Ok(ProductRead {
                         product: product_from_row(row)?,
-                        next_lapse_ms: row.opt_int(14)?,
+                        next_lapse_ms: row.opt_int(15)?,
                     })
                 })
                 .transpose()

@@ -4,10 +4,11 @@
 //!
 //! Written by the orders consumers (`orders.orders`, `orders.catalog`) in the transaction that
 //! also records the event as processed, so each source event lands once per seller. Positions
-//! come from the one-row counter `seller_feed_head`, incremented in that transaction: its row
-//! lock serialises feed writers until commit, so positions are committed in increasing order
-//! and a reader that resumes after position `n` never misses a row committed later with a
-//! smaller one.
+//! are the seller's own (1, 2, 3…: they say nothing of other sellers' volume), from its row of
+//! `seller_feed_head`, incremented in that transaction: the row lock serialises that seller's
+//! feed writers until commit, so its positions are committed in increasing order and a reader
+//! that resumes after position `n` never misses a row committed later with a smaller one.
+//! Sellers are appended to in id order, so two writers never wait on each other in a cycle.
 
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -67,6 +68,8 @@ pub fn record(tx: &dyn Database, event: &ReceivedEvent) -> Result<(), HandlerErr
         )],
         _ => Vec::new(),
     };
+    let mut entries = entries;
+    entries.sort_by(|a, b| a.0.cmp(&b.0));
     for (seller_id, data) in entries {
         append(tx, &seller_id, event, &data)?;
     }
@@ -133,13 +136,14 @@ fn append(
 ) -> Result<(), DbError> {
     let seq = tx
         .query(
-            "UPDATE seller_feed_head SET seq = seq + 1 WHERE id = 1 RETURNING seq",
-            &[],
+            "INSERT INTO seller_feed_head (seller_id, seq) VALUES ($1, 1) \
+             ON CONFLICT (seller_id) DO UPDATE SET seq = seller_feed_head.seq + 1 RETURNING seq",
+            &[seller_id.into()],
         )?
         .first()
         .map(|row| row.int(0))
         .transpose()?
-        .ok_or_else(|| DbError::new(DbErrorKind::SchemaMissing, "seller_feed_head has no row"))?;
+        .ok_or_else(|| DbError::new(DbErrorKind::Conversion, "the feed counter returned no row"))?;
     tx.execute(
         "INSERT INTO seller_events (seq, seller_id, event_id, event_type, occurred_at, data) \
          VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (seller_id, event_id) DO NOTHING",

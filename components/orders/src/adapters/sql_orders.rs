@@ -830,8 +830,9 @@ impl OrderRepository for SqlOrderRepository<'_> {
     fn purge_seller_events(&self, before_ms: i64) -> Result<u64, RepoError> {
         self.write(|db| {
             Ok(db.execute(
-                "DELETE FROM seller_events WHERE seq IN (SELECT seq FROM seller_events \
-                 WHERE occurred_at < $1 ORDER BY seq LIMIT $2)",
+                "DELETE FROM seller_events WHERE (seller_id, seq) IN (\
+                 SELECT seller_id, seq FROM seller_events \
+                 WHERE occurred_at < $1 ORDER BY occurred_at LIMIT $2)",
                 &[
                     int(before_ms),
                     int(shopnow_orders::app::sweep::FEED_PURGE_BATCH),

@@ -129,7 +129,10 @@ impl DbError {
         let kind = match code {
             "42P01" | "42703" => DbErrorKind::SchemaMissing,
             "23505" => DbErrorKind::UniqueViolation,
+            // Connection failures and shutdowns, and the transient ones a retry resolves:
+            // serialization failure, deadlock, lock not available (lock_timeout), cancelled.
             c if c.starts_with("08") || c.starts_with("57P") => DbErrorKind::Unavailable,
+            "40001" | "40P01" | "55P03" | "57014" => DbErrorKind::Unavailable,
             _ => DbErrorKind::Other,
         };
         Self { kind, message }
