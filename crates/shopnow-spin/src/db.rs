@@ -260,8 +260,10 @@ fn nested_transaction(err: &DbError) -> bool {
 /// connection is inside another instance's transaction, for at most `max_wait_ms`; still busy then, it
 /// fails with [`DbErrorKind::Unavailable`] (the services answer 503 with `Retry-After`).
 ///
-/// Spin's (and the test host's) embedded SQLite is one connection shared by every instance of a
-/// component, and statements from concurrent instances interleave on it. A second `BEGIN` then
+/// The test host's embedded SQLite is one connection shared by every instance of a component,
+/// and statements from concurrent instances interleave on it. (Spin 4.0.2 opens a connection per
+/// `open` instead, so there a concurrent writer fails with "database is locked", which maps to
+/// [`DbErrorKind::Unavailable`]; `docs/testhost.md`, "Known differences".) A second `BEGIN` then
 /// fails ("cannot start a transaction within a transaction"); without waiting, the caller would
 /// fail the request, and anything it wrote outside a transaction would join the other instance's.
 /// Rejected alternative: a lock row — its acquisition would itself interleave on the connection.
