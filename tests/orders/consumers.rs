@@ -351,6 +351,13 @@ orders_test!(async fn the_consumer_routes_refuse_a_caller_without_the_events_cre
             assert_problem(resp, 405, "method-not-allowed").await;
         }
     }
+    // A consumer that never ran has nothing parked: 404, not an error.
+    for path in ["/internal/v1/catalog/events/consumers/catalog.orders/parked/1-0/replay",
+        "/internal/v1/orders/events/consumers/orders.catalog/parked/1-0/replay"] {
+        let resp = app.client().post(app.url(path))
+            .header("authorization", format!("Service {EVENTS_TOKEN}")).send().await.unwrap();
+        assert_problem(resp, 404, "not-found").await;
+    }
     // Identity consumes nothing: it has no such routes.
     let resp = app.client().post(app.url("/internal/v1/identity/events/consume"))
         .header("authorization", format!("Service {EVENTS_TOKEN}")).send().await.unwrap();

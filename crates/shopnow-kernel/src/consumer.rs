@@ -453,6 +453,8 @@ pub fn replay_parked(
     now_ms: i64,
 ) -> Result<ReplayOutcome, HandlerError> {
     let applied = transaction(db, |tx| -> Result<Option<ReceivedEvent>, HandlerError> {
+        // A consumer that never ran has no row to lock yet (and nothing parked).
+        cursor(tx, consumer, now_ms)?;
         let _locked = locked_cursor(tx, consumer.name, true)?;
         let rows = tx.query(
             "SELECT envelope FROM event_failures \

@@ -117,9 +117,9 @@ impl Consuming<'_> {
 
     /// Runs the consumers (only the one reading `stream` when given) for up to `budget_ms` in
     /// all: rounds until one is not full or stops at a failing entry (a consumer reached after
-    /// the budget still runs one round), then relays the service's
-    /// own outbox when anything was applied. Logs one `events.consumed` line per consumer that
-    /// did anything.
+    /// the budget still runs one round). Logs one `events.consumed` line per consumer that did
+    /// anything. What the handlers record is relayed by the caller: after the catch-up route's
+    /// response, as after any write, or by [`on_notification`].
     ///
     /// # Errors
     /// [`ConsumeError`] of the first consumer whose database or log failed; consumers before it
@@ -188,17 +188,6 @@ impl Consuming<'_> {
             }
             reports.push((name, total));
         }
-        // What the handlers recorded (catalog's `product.archived`) goes out now, as after an
-        // HTTP write: a consumer process serves no request that would relay it.
-        if reports.iter().any(|(_, report)| report.applied > 0) {
-            crate::events::relay_after_response(
-                self.service,
-                request_id,
-                self.db,
-                self.migrations,
-                self.config,
-            );
-        }
         Ok(reports)
     }
 
@@ -234,7 +223,7 @@ impl Consuming<'_> {
     ///
     /// # Errors
     /// 404 for a consumer this service does not have; 409 when the event fails again (it stays
-    /// parked); database failures.
+    /// parked); 503 when the database cannot be reached (nothing was tried).
     pub fn replay(&self, name: &str, entry_id: &str) -> Result<ReplayOutcome, ApiError> {
         let Some(source) = self
             .subscriptions
@@ -258,7 +247,14 @@ impl Consuming<'_> {
                 now,
                 |db| match consumer::replay_parked(db, &consumer, entry_id, now) {
                     Ok(outcome) => Ok(Ok(outcome)),
-                    Err(HandlerError::Database(err)) if err.kind == DbErrorKind::SchemaMissing => {
+                    // Missing tables: migrate and retry; an unreachable database: 503 (the
+                    // event did not fail, it was not tried).
+                    Err(HandlerError::Database(err))
+                        if matches!(
+                            err.kind,
+                            DbErrorKind::SchemaMissing | DbErrorKind::Unavailable
+                        ) =>
+                    {
                         Err(err)
                     }
                     Err(other) => Ok(Err(other)),
@@ -323,7 +319,7 @@ pub fn on_notification(service: &EventsService, payload: &[u8]) -> Result<(), St
                 .iter()
                 .any(|source| config.stream(source) == *p)
         });
-        Consuming {
+        let reports = Consuming {
             service: service.name,
             db: &db,
             migrations: service.migrations,
@@ -332,8 +328,19 @@ pub fn on_notification(service: &EventsService, payload: &[u8]) -> Result<(), St
             handler: handler.as_ref(),
         }
         .consume(&request_id, stream, CONSUME_BUDGET_MS)
-        .map(|_| ())
-        .map_err(|e| e.to_string())
+        .map_err(|e| e.to_string())?;
+        // What the handlers recorded (catalog's `product.archived`) goes out now: a consumer
+        // process serves no request whose response would be followed by the relay.
+        if reports.iter().any(|(_, report)| report.applied > 0) {
+            crate::events::relay_after_response(
+                service.name,
+                &request_id,
+                &db,
+                service.migrations,
+                &config,
+            );
+        }
+        Ok(())
     })();
     result.map_err(|reason| format!("{} consumer: {reason}", service.name))
 }

@@ -219,33 +219,38 @@ pub fn record_sale(
     lines: &[(String, i64)],
     now_ms: i64,
 ) -> Result<Vec<String>, DbError> {
-    let counts =
-        match sale {
-            // A placement without lines (recorded before orders sent them) counts nothing, so its
-            // cancellation must subtract nothing either: leave the order unknown.
-            Sale::Placed if lines.is_empty() => false,
-            Sale::Placed => tx.execute(
+    // RETURNING, not the affected-row count: on the test host's SQLite the count is the shared
+    // connection's (as `shopnow_kernel::consumer`'s `mark_processed` notes).
+    let counts = match sale {
+        // A placement without lines (recorded before orders sent them) counts nothing, so its
+        // cancellation must subtract nothing either: leave the order unknown.
+        Sale::Placed if lines.is_empty() => false,
+        Sale::Placed => !tx
+            .query(
                 "INSERT INTO sales_orders (order_id, state, updated_at) VALUES ($1, 'counted', $2) \
-                 ON CONFLICT (order_id) DO NOTHING",
+                 ON CONFLICT (order_id) DO NOTHING RETURNING order_id",
                 &[text(order_id), int(now_ms)],
-            )? > 0,
-            Sale::Cancelled => {
-                let uncounted = tx.execute(
+            )?
+            .is_empty(),
+        Sale::Cancelled => {
+            let uncounted = !tx
+                .query(
                     "UPDATE sales_orders SET state = 'cancelled', updated_at = $2 \
-                 WHERE order_id = $1 AND state = 'counted'",
+                     WHERE order_id = $1 AND state = 'counted' RETURNING order_id",
                     &[text(order_id), int(now_ms)],
-                )? > 0;
-                if !uncounted {
-                    // Not counted (yet): remember the cancellation so a late placement adds nothing.
-                    tx.execute(
-                        "INSERT INTO sales_orders (order_id, state, updated_at) \
+                )?
+                .is_empty();
+            if !uncounted {
+                // Not counted (yet): remember the cancellation so a late placement adds nothing.
+                tx.execute(
+                    "INSERT INTO sales_orders (order_id, state, updated_at) \
                      VALUES ($1, 'cancelled', $2) ON CONFLICT (order_id) DO NOTHING",
-                        &[text(order_id), int(now_ms)],
-                    )?;
-                }
-                uncounted
+                    &[text(order_id), int(now_ms)],
+                )?;
             }
-        };
+            uncounted
+        }
+    };
     if !counts {
         return Ok(Vec::new());
     }
@@ -254,13 +259,12 @@ pub fn record_sale(
     sorted.sort();
     let mut changed = Vec::new();
     for (product_id, quantity) in sorted {
-        let rows = tx.execute(
+        tx.execute(
             "UPDATE products SET units_sold = units_sold + $1 WHERE id = $2",
             &[int(sign * *quantity), text(product_id)],
         )?;
-        if rows > 0 {
-            changed.push(product_id.clone());
-        }
+        // Forgetting a product the catalog does not have costs the cache nothing.
+        changed.push(product_id.clone());
     }
     Ok(changed)
 }

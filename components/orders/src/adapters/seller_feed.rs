@@ -103,29 +103,35 @@ fn fulfilments(tx: &dyn Database, order_id: &str) -> Result<Vec<(String, String)
 /// For each seller of a placed order: its fulfilment and its lines to ship (never another
 /// seller's lines, nor the buyer's address or payment).
 fn placed(tx: &dyn Database, order_id: &str) -> Result<Vec<(String, Value)>, DbError> {
-    let mut out = Vec::new();
-    for (fulfilment_id, seller_id) in fulfilments(tx, order_id)? {
-        let lines = tx
-            .query(
-                "SELECT product_id, title, quantity FROM order_lines \
-                 WHERE order_id = $1 AND seller_id = $2 ORDER BY line_no",
-                &[order_id.into(), seller_id.as_str().into()],
-            )?
-            .iter()
-            .map(|row| {
-                Ok(json!({
-                    "product_id": row.text(0)?,
-                    "title": row.text(1)?,
-                    "quantity": row.int(2)?,
-                }))
-            })
-            .collect::<Result<Vec<_>, DbError>>()?;
-        out.push((
-            seller_id,
-            json!({"order_id": order_id, "fulfilment_id": fulfilment_id, "lines": lines}),
-        ));
+    // One read for every seller's part: fulfilments joined with their seller's lines.
+    let rows = tx.query(
+        "SELECT f.id, f.seller_id, l.product_id, l.title, l.quantity FROM fulfilments f \
+         JOIN order_lines l ON l.order_id = f.order_id AND l.seller_id = f.seller_id \
+         WHERE f.order_id = $1 ORDER BY f.position, l.line_no",
+        &[order_id.into()],
+    )?;
+    let mut parts: Vec<(String, String, Vec<Value>)> = Vec::new();
+    for row in &rows {
+        let fulfilment_id = row.text(0)?;
+        let line = json!({
+            "product_id": row.text(2)?,
+            "title": row.text(3)?,
+            "quantity": row.int(4)?,
+        });
+        match parts.last_mut() {
+            Some((id, _, lines)) if *id == fulfilment_id => lines.push(line),
+            _ => parts.push((fulfilment_id, row.text(1)?, vec![line])),
+        }
     }
-    Ok(out)
+    Ok(parts
+        .into_iter()
+        .map(|(fulfilment_id, seller_id, lines)| {
+            (
+                seller_id,
+                json!({"order_id": order_id, "fulfilment_id": fulfilment_id, "lines": lines}),
+            )
+        })
+        .collect())
 }
 
 fn append(
