@@ -7,6 +7,7 @@
 #
 #   bench/scale/mix.sh OUT_DIR [SMALL_PREFIX] [LARGE_PREFIX]
 #   defaults: shopnow_scale10k shopnow_scale;  RATE=100  USERS=1000  MANIFEST=spin.toml  BEFORE=
+#   PEAK=0 skips find-peak (fixed rate only); SIZES="small" or "large" runs one dataset only.
 #
 # Needs target/release/{shopnow-testhost,shopnow-bench}. Bounded: every generator run has a
 # duration; the whole script takes about 15 minutes.
@@ -62,5 +63,9 @@ peak() {
 if [ -n "${BEFORE:-}" ]; then
   start "$small" "$BEFORE" "$out/host-before.log"; fixed "small-before-no-sign-in"; stop
 fi
-start "$small" "${MANIFEST:-spin.toml}" "$out/host-small.log"; fixed "small-no-sign-in"; peak "small-peak"; stop
-start "$large" "${MANIFEST:-spin.toml}" "$out/host-large.log"; fixed "large-no-sign-in"; peak "large-peak"; stop
+for size in ${SIZES:-small large}; do
+  prefix=$small; [ "$size" = large ] && prefix=$large
+  start "$prefix" "${MANIFEST:-spin.toml}" "$out/host-$size.log"; fixed "$size-no-sign-in"
+  [ "${PEAK:-1}" = 0 ] || peak "$size-peak"
+  stop
+done
