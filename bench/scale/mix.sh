@@ -64,7 +64,7 @@ if [ -n "${BEFORE:-}" ]; then
   start "$small" "$BEFORE" "$out/host-before.log"; fixed "small-before-no-sign-in"; stop
 fi
 for size in ${SIZES:-small large}; do
-  prefix=$small; [ "$size" = large ] && prefix=$large
+  case $size in small) prefix=$small ;; large) prefix=$large ;; *) echo "SIZES: small or large, not $size" >&2; exit 2 ;; esac
   start "$prefix" "${MANIFEST:-spin.toml}" "$out/host-$size.log"; fixed "$size-no-sign-in"
   [ "${PEAK:-1}" = 0 ] || peak "$size-peak"
   stop
