@@ -98,6 +98,41 @@ catalog_test!(async fn the_category_filter_includes_subcategories(app) {
     assert_eq!(titles(&list(&app, &format!("category={garden}")).await), ["Spade"]);
 });
 
+// A category page merges the newest of each category of the subtree (on PostgreSQL one index
+// read per category, docs/adr/0002-search-at-scale.md): pages interleave the subcategories in
+// creation order, skip archived products and other trees, and their cursors neither repeat nor
+// skip a product.
+catalog_test!(async fn category_pages_merge_subcategories_newest_first(app) {
+    let a = actors(&app).await;
+    let home = category(&app, &a.admin, None).await;
+    let lighting = category(&app, &a.admin, Some(&home)).await;
+    let lamps = category(&app, &a.admin, Some(&lighting)).await;
+    let garden = category(&app, &a.admin, None).await;
+    let mut archived = String::new();
+    for (cat, title) in [
+        (&lamps, "Lamp 1"), (&home, "Rug 1"), (&garden, "Spade"), (&lighting, "Bulb 1"),
+        (&lamps, "Lamp 2"), (&lamps, "Gone"), (&home, "Rug 2"), (&lighting, "Bulb 2"), (&lamps, "Lamp 3"),
+    ] {
+        let p = product(&app, &a.seller, cat, title, 100, 1).await;
+        if title == "Gone" {
+            archived = p["id"].as_str().unwrap().to_owned();
+        }
+    }
+    let resp = app.delete(&format!("/v1/products/{archived}")).header("authorization", a.seller.bearer()).send().await.unwrap();
+    assert_eq!(resp.status(), 204);
+    assert_eq!(
+        all_pages(&app, &format!("category={home}")).await,
+        [vec!["Lamp 3", "Bulb 2"], vec!["Rug 2", "Lamp 2"], vec!["Bulb 1", "Rug 1"], vec!["Lamp 1"]]
+    );
+    assert_eq!(all_pages(&app, &format!("category={lighting}&sort=newest")).await, [vec!["Lamp 3", "Bulb 2"], vec!["Lamp 2", "Bulb 1"], vec!["Lamp 1"]]);
+    assert_eq!(all_pages(&app, &format!("category={lamps}")).await, [vec!["Lamp 3", "Lamp 2"], vec!["Lamp 1"]]);
+    // With another filter the general statement runs; it must agree.
+    assert_eq!(
+        all_pages(&app, &format!("category={home}&currency=EUR")).await,
+        [vec!["Lamp 3", "Bulb 2"], vec!["Rug 2", "Lamp 2"], vec!["Bulb 1", "Rug 1"], vec!["Lamp 1"]]
+    );
+});
+
 catalog_test!(async fn price_seller_and_currency_filters_and_sorts(app) {
     let a = actors(&app).await;
     let cat = category(&app, &a.admin, None).await;

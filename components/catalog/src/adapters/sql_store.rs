@@ -785,6 +785,55 @@ struct Run {
     after: bool,
 }
 
+/// The category of a browse that filters by category alone and sorts newest first (the
+/// storefront's category page), if `search` is one.
+fn plain_category_browse(search: &ProductSearch) -> Option<&str> {
+    let plain = search.terms.is_none()
+        && search.sort == Sort::Newest
+        && search.seller_id.is_none()
+        && search.currency.is_none()
+        && search.min_price.is_none()
+        && search.max_price.is_none();
+    search.category_id.as_deref().filter(|_| plain)
+}
+
+/// A category browse on PostgreSQL: for each category of the subtree, the newest page of its
+/// active products from `products_category_idx` (after the keyset), then the newest page of
+/// those. It reads at most a page per category, whatever the catalog's size and however the
+/// category's products are spread over time, where a walk of the newest index finds a small
+/// category's rows only far down (docs/adr/0002-search-at-scale.md, "Category browse"). The same
+/// rows in the same order as the general statement, which SQLite runs.
+fn category_browse_sql(
+    search: &ProductSearch,
+    category: &str,
+    now_ms: i64,
+) -> (String, Vec<SqlValue>) {
+    let mut params = vec![int(now_ms), text(category)];
+    let keyset = match &search.after {
+        Some(key) => {
+            params.push(int(key.created_at_ms));
+            params.push(text(&key.id));
+            "AND (p.created_at, p.id) < ($3, $4)"
+        }
+        None => "",
+    };
+    params.push(int(i64::from(search.limit) + 1));
+    let page = format!("${}", params.len());
+    let sql = format!(
+        "SELECT {PRODUCT_COLUMNS}, 0 AS tier FROM (\
+         SELECT b.id, b.created_at FROM (WITH RECURSIVE sub (id) AS (\
+         SELECT id FROM categories WHERE id = $2 \
+         UNION ALL SELECT c.id FROM categories c JOIN sub ON c.parent_id = sub.id) \
+         SELECT id FROM sub) s CROSS JOIN LATERAL (\
+         SELECT p.id, p.created_at FROM products p \
+         WHERE p.category_id = s.id AND p.status = 'active' {keyset} \
+         ORDER BY p.created_at DESC, p.id DESC LIMIT {page}) b \
+         ORDER BY b.created_at DESC, b.id DESC LIMIT {page}) r \
+         JOIN products p ON p.id = r.id ORDER BY p.created_at DESC, p.id DESC LIMIT {page}"
+    );
+    (sql, params)
+}
+
 /// The search statement. Relevance is two runs, each newest first: products with every term in
 /// the title (tier 1), then the other matches (tier 0), the second read only when the first
 /// cannot fill the page. Other sorts are one run.
@@ -803,6 +852,11 @@ fn search_sql(
     now_ms: i64,
     walk_rows: Option<u32>,
 ) -> (String, Vec<SqlValue>) {
+    if dialect == Dialect::Postgres
+        && let Some(category) = plain_category_browse(search)
+    {
+        return category_browse_sql(search, category, now_ms);
+    }
     let mut params = vec![int(now_ms)];
     let push = |value: SqlValue, params: &mut Vec<SqlValue>| {
         params.push(value);
