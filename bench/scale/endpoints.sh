@@ -17,25 +17,12 @@ rate=${RATE:-50} duration=${DURATION:-20s} users=${USERS:-100}
 kinds=${KINDS:-search browse product cart.put cart.get checkout orders}
 all_kinds="search browse product cart.put cart.get checkout orders sign-in"
 bin=target/release
-pg=postgres://postgres@127.0.0.1:5432
 addr=127.0.0.1:${PORT:-3405}
 mkdir -p "$out"
 uname -a >"$out/machine.txt"; nproc >>"$out/machine.txt"; git rev-parse HEAD >>"$out/machine.txt"
-state=$(mktemp -d)
-SPIN_VARIABLE_IDENTITY_ADMIN_EMAILS=admin@example.com \
-  SPIN_VARIABLE_IDENTITY_CLIENT_SIGN_IN_LIMIT=1000000000 \
-  SPIN_VARIABLE_IDENTITY_CLIENT_REGISTER_LIMIT=1000000000 \
-  SPIN_VARIABLE_IDENTITY_DATABASE_URL="$pg/${prefix}_identity?sslmode=disable" \
-  SPIN_VARIABLE_CATALOG_DATABASE_URL="$pg/${prefix}_catalog?sslmode=disable" \
-  SPIN_VARIABLE_ORDERS_DATABASE_URL="$pg/${prefix}_orders?sslmode=disable" \
-  setsid "$bin/shopnow-testhost" --from "${MANIFEST:-spin.toml}" --listen "$addr" \
-  --runtime-config-file runtime-config.redis.toml --state-dir "$state" >>"$out/host.log" 2>&1 &
-pid=$!
-trap 'kill -- "-$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true' EXIT
-for _ in $(seq 1 600); do
-  curl -sf "http://$addr/.well-known/jwks.json" >/dev/null 2>&1 && break
-  sleep 0.1
-done
+. bench/scale/host.sh
+trap stop_host EXIT
+start_host "$prefix" "${MANIFEST:-spin.toml}" "$addr" "$out/host.log"
 printf '| kind | requests | p50 ms | p99 ms | server µs per request | other processes, cores | steal s |\n' >"$out/summary.md"
 printf '| --- | ---: | ---: | ---: | ---: | ---: | ---: |\n' >>"$out/summary.md"
 for kind in $kinds; do
@@ -44,7 +31,7 @@ for kind in $kinds; do
     [ "$other" = "$kind" ] || weights+=(--weight "$other=0")
   done
   "$bin/shopnow-bench" scenario --target "http://$addr" --rate "$rate" --duration "$duration" \
-    --warmup 5s --connections 64 --threads 1 --server-pid "$pid" --max-other-cores 2 --retries 0 \
+    --warmup 5s --connections 64 --threads 1 --server-pid "$host_pid" --max-other-cores 2 --retries 0 \
     --out "$out/$kind" --mix shopper --users "$users" --setup-concurrency 8 "${weights[@]}" \
     >/dev/null 2>"$out/$kind.log" || echo "$kind: the generator reported errors (see $out/$kind.md)" >&2
   python3 - "$out/$kind.json" "$kind" >>"$out/summary.md" <<'EOF'

@@ -17,37 +17,16 @@ cd "$(dirname "$0")/../.."
 out=$1 small=${2:-shopnow_scale10k} large=${3:-shopnow_scale}
 rate=${RATE:-100} users=${USERS:-1000}
 bin=target/release
-pg=postgres://postgres@127.0.0.1:5432
 port=${PORT:-3401}
 addr=127.0.0.1:$port
 mkdir -p "$out"
 uname -a >"$out/machine.txt"; nproc >>"$out/machine.txt"; git rev-parse HEAD >>"$out/machine.txt"
-pid=""
-stop() { [ -n "$pid" ] && { kill -- "-$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; }; pid=""; }
-trap stop EXIT
-start() {
-  local prefix=$1 manifest=$2 log=$3 state
-  state=$(mktemp -d)
-  SPIN_VARIABLE_IDENTITY_ADMIN_EMAILS=admin@example.com \
-    SPIN_VARIABLE_IDENTITY_CLIENT_SIGN_IN_LIMIT=1000000000 \
-    SPIN_VARIABLE_IDENTITY_CLIENT_REGISTER_LIMIT=1000000000 \
-    SPIN_VARIABLE_IDENTITY_DATABASE_URL="$pg/${prefix}_identity?sslmode=disable" \
-    SPIN_VARIABLE_CATALOG_DATABASE_URL="$pg/${prefix}_catalog?sslmode=disable" \
-    SPIN_VARIABLE_ORDERS_DATABASE_URL="$pg/${prefix}_orders?sslmode=disable" \
-    setsid "$bin/shopnow-testhost" --from "$manifest" --listen "$addr" \
-    --runtime-config-file runtime-config.redis.toml --state-dir "$state" >>"$log" 2>&1 &
-  pid=$!
-  for _ in $(seq 1 600); do
-    curl -sf "http://$addr/.well-known/jwks.json" >/dev/null 2>&1 && return 0
-    sleep 0.1
-  done
-  echo "host did not start" >&2
-  exit 1
-}
+. bench/scale/host.sh
+trap stop_host EXIT
 fixed() {
   local name=$1
   "$bin/shopnow-bench" scenario --target "http://$addr" --rate "$rate" --duration 30s --warmup 5s \
-    --connections 256 --threads 1 --server-pid "$pid" --max-other-cores 2 --retries 0 \
+    --connections 256 --threads 1 --server-pid "$host_pid" --max-other-cores 2 --retries 0 \
     --out "$out/$name" --mix shopper --users "$users" --setup-concurrency 8 \
     --weight sign-in=0 >/dev/null 2>"$out/$name.log" ||
     echo "$name: the generator reported errors (the report says which); going on" >&2
@@ -57,7 +36,7 @@ peak() {
   local name=$1
   "$bin/shopnow-bench" find-peak --target "http://$addr" --bound-ms 300 --bound-ms 50 \
     --start-rate 100 --growth 1.5 --max-rate 20000 --duration 10s --warmup 3s \
-    --connections 256 --threads 1 --server-pid "$pid" --max-other-cores 2 --retries 0 \
+    --connections 256 --threads 1 --server-pid "$host_pid" --max-other-cores 2 --retries 0 \
     --out "$out/$name" scenario --mix shopper --users "$users" --setup-concurrency 8 \
     >"$out/$name.txt" 2>"$out/$name.log" || echo "$name: find-peak failed (see $out/$name.log)" >&2
   cat "$out/$name.md"
@@ -65,9 +44,9 @@ peak() {
 for size in ${SIZES:-small large}; do
   case $size in small) prefix=$small ;; large) prefix=$large ;; *) echo "SIZES: small or large, not $size" >&2; exit 2 ;; esac
   if [ -n "${BEFORE:-}" ]; then
-    start "$prefix" "$BEFORE" "$out/host-$size-before.log"; fixed "$size-before-no-sign-in"; stop
+    start_host "$prefix" "$BEFORE" "$addr" "$out/host-$size-before.log"; fixed "$size-before-no-sign-in"; stop_host
   fi
-  start "$prefix" "${MANIFEST:-spin.toml}" "$out/host-$size.log"; fixed "$size-no-sign-in"
+  start_host "$prefix" "${MANIFEST:-spin.toml}" "$addr" "$out/host-$size.log"; fixed "$size-no-sign-in"
   [ "${PEAK:-1}" = 0 ] || peak "$size-peak"
-  stop
+  stop_host
 done
