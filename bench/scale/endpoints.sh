@@ -19,8 +19,8 @@ all_kinds="search browse product cart.put cart.get checkout orders sign-in"
 bin=target/release
 addr=127.0.0.1:${PORT:-3405}
 mkdir -p "$out"
-uname -a >"$out/machine.txt"; nproc >>"$out/machine.txt"; git rev-parse HEAD >>"$out/machine.txt"
 . bench/scale/host.sh
+record_machine "$out/machine.txt"
 trap stop_host EXIT
 start_host "$prefix" "${MANIFEST:-spin.toml}" "$addr" "$out/host.log"
 printf '| kind | requests | p50 ms | p99 ms | server µs per request | other processes, cores | steal s |\n' >"$out/summary.md"

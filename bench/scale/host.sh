@@ -27,3 +27,13 @@ stop_host() {
   [ -n "$host_pid" ] && { kill -- "-$host_pid" 2>/dev/null || true; wait "$host_pid" 2>/dev/null || true; }
   host_pid=""
 }
+# record_machine FILE: the kernel, cores, commit, memory and page cache, PostgreSQL's
+# shared_buffers and the scale databases' sizes (a 1M dataset larger than the cache reads from
+# disk: docs/benchmarks.md, "Category browse by the category index").
+record_machine() {
+  local file=$1
+  { uname -a; nproc; git rev-parse HEAD; free -m
+    psql postgres://postgres@127.0.0.1:5432/postgres -XAtc "SELECT 'shared_buffers ' || current_setting('shared_buffers')" \
+      -c "SELECT datname || ' ' || pg_size_pretty(pg_database_size(datname)) FROM pg_database WHERE datname LIKE 'shopnow_scale%' ORDER BY 1"
+  } >"$file" 2>&1 || true
+}

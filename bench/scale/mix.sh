@@ -20,8 +20,8 @@ bin=target/release
 port=${PORT:-3401}
 addr=127.0.0.1:$port
 mkdir -p "$out"
-uname -a >"$out/machine.txt"; nproc >>"$out/machine.txt"; git rev-parse HEAD >>"$out/machine.txt"
 . bench/scale/host.sh
+record_machine "$out/machine.txt"
 trap stop_host EXIT
 fixed() {
   local name=$1
