@@ -785,6 +785,15 @@ struct Run {
     after: bool,
 }
 
+/// The ids of the category bound to `param` and of every category below it.
+fn subtree_sql(param: &str) -> String {
+    format!(
+        "WITH RECURSIVE sub (id) AS (SELECT id FROM categories WHERE id = {param} \
+         UNION ALL SELECT c.id FROM categories c JOIN sub ON c.parent_id = sub.id) \
+         SELECT id FROM sub"
+    )
+}
+
 /// The category of a browse that filters by category alone and sorts newest first (the
 /// storefront's category page), if `search` is one.
 fn plain_category_browse(search: &ProductSearch) -> Option<&str> {
@@ -808,23 +817,24 @@ fn category_browse_sql(
     category: &str,
     now_ms: i64,
 ) -> (String, Vec<SqlValue>) {
-    let mut params = vec![int(now_ms), text(category)];
+    let mut params = vec![int(now_ms)];
+    let mut push = |value: SqlValue| {
+        params.push(value);
+        format!("${}", params.len())
+    };
+    let subtree = subtree_sql(&push(text(category)));
     let keyset = match &search.after {
         Some(key) => {
-            params.push(int(key.created_at_ms));
-            params.push(text(&key.id));
-            "AND (p.created_at, p.id) < ($3, $4)"
+            let c = push(int(key.created_at_ms));
+            let id = push(text(&key.id));
+            format!("AND (p.created_at, p.id) < ({c}, {id})")
         }
-        None => "",
+        None => String::new(),
     };
-    params.push(int(i64::from(search.limit) + 1));
-    let page = format!("${}", params.len());
+    let page = push(int(i64::from(search.limit) + 1));
     let sql = format!(
         "SELECT {PRODUCT_COLUMNS}, 0 AS tier FROM (\
-         SELECT b.id, b.created_at FROM (WITH RECURSIVE sub (id) AS (\
-         SELECT id FROM categories WHERE id = $2 \
-         UNION ALL SELECT c.id FROM categories c JOIN sub ON c.parent_id = sub.id) \
-         SELECT id FROM sub) s CROSS JOIN LATERAL (\
+         SELECT b.id, b.created_at FROM ({subtree}) s CROSS JOIN LATERAL (\
          SELECT p.id, p.created_at FROM products p \
          WHERE p.category_id = s.id AND p.status = 'active' {keyset} \
          ORDER BY p.created_at DESC, p.id DESC LIMIT {page}) b \
@@ -875,12 +885,7 @@ fn search_sql(
     };
     if let Some(category) = &search.category_id {
         let k = push(text(category), &mut params);
-        filters.push(format!(
-            "p.category_id IN (WITH RECURSIVE sub (id) AS (\
-             SELECT id FROM categories WHERE id = {k} \
-             UNION ALL SELECT c.id FROM categories c JOIN sub ON c.parent_id = sub.id) \
-             SELECT id FROM sub)"
-        ));
+        filters.push(format!("p.category_id IN ({})", subtree_sql(&k)));
     }
     if let Some(seller) = &search.seller_id {
         let k = push(text(seller), &mut params);
