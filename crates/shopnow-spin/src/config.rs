@@ -22,6 +22,7 @@ pub const DEVELOPMENT_VALUES: &[&str] = &[
     "dev-only-orders-service-token",
     "sk_test_dev_only_payments_sim",
     "dev-only-events-service-token",
+    "dev-only-storefront-csrf-secret",
 ];
 
 /// Whether `value`, or any entry of it as a `,`-separated list of `kid:key` or plain entries, is
