@@ -20,6 +20,9 @@
 //! `skipped:` line and appends it to the file named by `SHOPNOW_TEST_SKIPS`, so `scripts/test`
 //! counts it as skipped rather than passed.
 //!
+//! [`browser::Browser`] drives a headless Chromium through chromedriver for end-to-end tests of
+//! pages (forms, navigation, screenshots, axe-core accessibility checks).
+//!
 //! Setup failures panic with a message saying what to do: this crate is for tests only.
 
 #![expect(
@@ -38,6 +41,7 @@ use std::time::Duration;
 use shopnow_testhost::manifest::Manifest;
 use shopnow_testhost::{HostConfig, RunningHost};
 
+pub mod browser;
 mod spin;
 pub use spin::{SPIN_BIN_ENV, spin_binary};
 
