@@ -825,6 +825,13 @@ impl TestApp {
             .then(|| self.state.path().join(format!("sqlite-{label}.db")))
     }
 
+    /// The file of the key-value store `label` on the embedded backend (`None` on Redis), for
+    /// tests that must see what a component keeps server-side (Spin's `spin_key_value` table).
+    pub fn kv_path(&self, label: &str) -> Option<PathBuf> {
+        (self.backend == Backend::Embedded)
+            .then(|| self.state.path().join(format!("kv-{label}.db")))
+    }
+
     /// The largest linear memory any instance of `component` has had, in bytes: only the
     /// in-process test host reports it (`None` on Spin or for an unknown component).
     pub fn peak_linear_memory(&self, component: &str) -> Option<usize> {
@@ -1151,11 +1158,14 @@ macro_rules! api_test {
         }
     };
     (embedded_only async fn $name:ident($app:ident) $body:block) => {
+        $crate::api_test!(embedded_only with $crate::SpawnOptions::default(), async fn $name($app) $body);
+    };
+    (embedded_only with $options:expr, async fn $name:ident($app:ident) $body:block) => {
         mod $name {
             #[expect(unused_imports)]
             use super::*;
 
-            $crate::api_test!(@variant embedded, TestHost, Embedded, $crate::SpawnOptions::default(), $app, $body);
+            $crate::api_test!(@variant embedded, TestHost, Embedded, $options, $app, $body);
         }
     };
     (@variant $variant:ident, $host:ident, $backend:ident, $options:expr, $app:ident, $body:block) => {
