@@ -251,3 +251,24 @@ storefront_test!(
         assert_eq!(stock["stock"]["available"], 1);
     }
 );
+
+api_test_with!(
+    options().variable("identity_client_sign_in_limit", "3"),
+    async fn sign_in_throttling_counts_each_visitor_not_the_storefront(app) {
+        let first = Visitor::from_address(&app, "127.0.0.1");
+        let second = Visitor::from_address(&app, "127.0.0.2");
+        for _ in 0..3 {
+            first.sign_in(&unique_email("nobody")).await.assert_html(401);
+        }
+        let limited = first.sign_in(&unique_email("nobody")).await;
+        limited.assert_html(429);
+        assert!(limited.body.contains("Too many attempts"), "{}", excerpt(&limited.body));
+        // Another visitor is not limited by the first one's attempts, though both reach
+        // identity through the storefront; a forged X-Forwarded-For does not help either.
+        second.sign_in(&unique_email("nobody")).await.assert_html(401);
+        let forged = first
+            .client_with_header("x-forwarded-for", "198.51.100.1")
+            .await;
+        assert_eq!(forged, 429);
+    }
+);

@@ -107,10 +107,17 @@ pub struct Visitor {
 impl Visitor {
     /// A new visitor of `app` with no cookies.
     pub fn new(app: &TestApp) -> Self {
+        Self::from_address(app, "127.0.0.1")
+    }
+
+    /// A visitor whose connections come from `ip` (any loopback address: 127.0.0.2 is another
+    /// client to the host).
+    pub fn from_address(app: &TestApp, ip: &str) -> Self {
         Self {
             base: app.url(""),
             client: reqwest::Client::builder()
                 .redirect(reqwest::redirect::Policy::none())
+                .local_address(ip.parse::<std::net::IpAddr>().expect("ip"))
                 .build()
                 .expect("client"),
             jar: Mutex::new(BTreeMap::new()),
@@ -194,6 +201,26 @@ impl Visitor {
         let mut all: Vec<(&str, &str)> = vec![("csrf", &token)];
         all.extend_from_slice(fields);
         self.post(action, &all).await
+    }
+
+    /// Signs in (as an unknown address) with an extra request header; the status.
+    pub async fn client_with_header(&self, name: &str, value: &str) -> u16 {
+        let token = self.get("/sign-in").await.csrf();
+        let email = unique_email("nobody");
+        let response = self
+            .client
+            .post(format!("{}/sign-in", self.base))
+            .header("cookie", self.cookie_header())
+            .header(name, value)
+            .form(&[
+                ("csrf", token.as_str()),
+                ("email", email.as_str()),
+                ("password", PASSWORD),
+            ])
+            .send()
+            .await
+            .expect("request");
+        self.read(response).await.status
     }
 
     /// Creates an account through the sign-up page (signed in afterwards).

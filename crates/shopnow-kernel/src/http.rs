@@ -41,6 +41,10 @@ impl Method {
     }
 }
 
+/// Spin's `spin-client-addr` on a request that came by service chaining from another component
+/// of the same application (spin 4.0.2 `trigger-http/src/outbound_http.rs`).
+pub const CHAINED_PEER: &str = "0.0.0.0:0";
+
 /// An incoming request, already read into memory by the host adapter.
 #[derive(Debug, Clone)]
 pub struct HttpRequest {
@@ -73,7 +77,16 @@ impl HttpRequest {
     /// `X-Forwarded-For`, it is the `n`th entry from the right: the address the outermost trusted
     /// proxy saw; entries to its left are the client's own claims and never used. A request
     /// with fewer entries than that did not pass every proxy, and falls back to the peer.
+    ///
+    /// A request another component of the same application sent by service chaining (Spin's
+    /// peer [`CHAINED_PEER`], which no network client can have) passed one more trusted hop: the
+    /// storefront, which appends the address it saw, so it counts as one more proxy.
     pub fn client_address(&self, trusted_proxies: usize) -> Option<String> {
+        let trusted_proxies = if self.header("spin-client-addr") == Some(CHAINED_PEER) {
+            trusted_proxies + 1
+        } else {
+            trusted_proxies
+        };
         if trusted_proxies > 0
             && let Some(forwarded) = self.header("x-forwarded-for")
         {
@@ -247,6 +260,28 @@ mod tests {
             None
         );
         assert_eq!(from(&[]).client_address(0), None);
+    }
+
+    #[test]
+    fn a_chained_request_counts_the_component_that_sent_it_as_a_trusted_proxy() {
+        let chained = ("spin-client-addr", CHAINED_PEER);
+        // The storefront appended the visitor's address; the client's own claim is ignored.
+        let xff = ("x-forwarded-for", "6.6.6.6, 203.0.113.7");
+        assert_eq!(
+            from(&[chained, xff]).client_address(0).as_deref(),
+            Some("203.0.113.7")
+        );
+        // Behind one ingress the storefront appended the ingress's address after the visitor's.
+        let behind = ("x-forwarded-for", "6.6.6.6, 203.0.113.7, 10.0.0.2");
+        assert_eq!(
+            from(&[chained, behind]).client_address(1).as_deref(),
+            Some("203.0.113.7")
+        );
+        // Without forwarding, all such requests share the chained peer's address.
+        assert_eq!(
+            from(&[chained]).client_address(0).as_deref(),
+            Some("0.0.0.0")
+        );
     }
 
     fn request(auth: Option<&str>) -> HttpRequest {

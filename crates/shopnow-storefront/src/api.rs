@@ -194,9 +194,21 @@ impl<'a> Api<'a> {
         budget_ms: u64,
     ) -> Self {
         let mut forwarded = forwarded_headers(request);
-        // The visitor's address, for identity's per-client sign-in limits behind a trusted hop.
-        if let Some(addr) = request.client_address(0) {
-            forwarded.push(("x-forwarded-for".into(), addr));
+        // As a proxy does: the incoming X-Forwarded-For with the address this hop saw appended,
+        // so identity's per-client sign-in limits count visitors, not the storefront (it takes
+        // a chained request's sender as one more trusted proxy: `HttpRequest::client_address`).
+        let peer = request.header("spin-client-addr").and_then(|peer| {
+            peer.parse::<std::net::SocketAddr>()
+                .map(|a| a.ip().to_string())
+                .ok()
+        });
+        let chain = [request.header("x-forwarded-for").map(str::to_owned), peer]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(", ");
+        if !chain.is_empty() {
+            forwarded.push(("x-forwarded-for".into(), chain));
         }
         Self {
             client,
