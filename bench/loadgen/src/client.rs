@@ -72,6 +72,17 @@ impl SetupClient {
         &mut self,
         request: Request<Body>,
     ) -> anyhow::Result<(StatusCode, Bytes)> {
+        let (status, _, body) = self.send_full(request).await?;
+        Ok((status, body))
+    }
+
+    /// [`send`](Self::send), with the response headers (cookies, redirects).
+    ///
+    /// Fails as [`send`](Self::send) does.
+    pub(crate) async fn send_full(
+        &mut self,
+        request: Request<Body>,
+    ) -> anyhow::Result<(StatusCode, http::HeaderMap, Bytes)> {
         let mut sender = match self.sender.take() {
             Some(s) if !s.is_closed() => s,
             _ => connect(&self.target, self.timeout).await?,
@@ -81,8 +92,9 @@ impl SetupClient {
             sender.ready().await?;
             let response = sender.send_request(request).await?;
             let status = response.status();
+            let headers = response.headers().clone();
             let body = response.into_body().collect().await?.to_bytes();
-            anyhow::Ok((status, body))
+            anyhow::Ok((status, headers, body))
         };
         let result = tokio::time::timeout(self.timeout, exchange)
             .await

@@ -106,6 +106,8 @@ pub struct Ctx<'a> {
 const CSRF_COOKIE_SECS: u64 = 24 * 3600;
 /// Refresh the access token when it has less than this left, ms.
 const REFRESH_MARGIN_MS: i64 = 60_000;
+/// A session's idle expiry is written again only when it would move by more than this, ms.
+const RENEW_STEP_MS: i64 = 3_600_000;
 
 impl<'a> Ctx<'a> {
     /// The signed-in user.
@@ -273,6 +275,7 @@ impl<'a> Ctx<'a> {
         let Some((id, mut session)) = loaded else {
             return self.ensure_anonymous_binding();
         };
+        let mut changed = false;
         if session.access_expires_ms - now < REFRESH_MARGIN_MS {
             let call = Call::send(
                 Service::Identity,
@@ -290,6 +293,7 @@ impl<'a> Ctx<'a> {
                     session.refresh_token = tokens.refresh_token;
                     session.access_expires_ms =
                         now.saturating_add(tokens.expires_in.saturating_mul(1000));
+                    changed = true;
                 }
                 Err(Failure::Problem(_)) => {
                     // Spent, revoked or expired: the session is over.
@@ -302,11 +306,15 @@ impl<'a> Ctx<'a> {
                 }
             }
         }
-        session.expires_ms =
-            now.saturating_add(i64::try_from(IDLE_SECS * 1000).unwrap_or(i64::MAX));
-        store
-            .save(&id, &session)
-            .map_err(|e| PageError::Internal(e.0))?;
+        // The idle expiry moves forward at most once per RENEW_STEP_MS, so a page view is a
+        // key-value read, not a write as well.
+        let renewed = now.saturating_add(i64::try_from(IDLE_SECS * 1000).unwrap_or(i64::MAX));
+        if changed || renewed - session.expires_ms > RENEW_STEP_MS {
+            session.expires_ms = renewed;
+            store
+                .save(&id, &session)
+                .map_err(|e| PageError::Internal(e.0))?;
+        }
         self.binding = id.clone();
         self.session = Some((id, session));
         Ok(())

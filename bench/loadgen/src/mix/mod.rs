@@ -9,6 +9,7 @@
 pub(crate) mod identity;
 pub(crate) mod shopper;
 pub(crate) mod single;
+pub(crate) mod storefront;
 
 use std::time::Duration;
 
@@ -65,6 +66,8 @@ pub(crate) enum MixName {
     /// Browse, search, product pages, cart, checkout, order history and sign-in over a seeded
     /// catalog (catalog, orders and identity services).
     Shopper,
+    /// Storefront pages (home, search, product, cart) beside the API reads they wrap.
+    Storefront,
 }
 
 /// Options of the scenario mixes.
@@ -95,6 +98,9 @@ pub(crate) async fn build(
         MixName::Identity => Box::new(identity::IdentityMix::setup(client, args.users).await?),
         MixName::Shopper => {
             Box::new(shopper::ShopperMix::setup(client, args.users, args.setup_concurrency).await?)
+        }
+        MixName::Storefront => {
+            Box::new(storefront::StorefrontMix::setup(client, args.users).await?)
         }
     };
     for spec in &args.weights {

@@ -38,7 +38,7 @@ use crate::target::Target;
 const SIGN_UP_PATH: &str = "/v1/users";
 const SIGN_IN_PATH: &str = "/v1/auth/token";
 const CATEGORIES_PATH: &str = "/v1/categories";
-const PRODUCTS_PATH: &str = "/v1/products";
+pub(crate) const PRODUCTS_PATH: &str = "/v1/products";
 const CART_PATH: &str = "/v1/cart";
 const ORDERS_PATH: &str = "/v1/orders";
 
@@ -60,9 +60,9 @@ const DEEP_STOCK: i64 = 100;
 const MAX_PRODUCTS: usize = 100_000;
 
 /// Not a secret: benchmark accounts exist only in throwaway test-host state.
-const PASSWORD: &str = "bench-password-0123456789";
+pub(crate) const PASSWORD: &str = "bench-password-0123456789";
 
-fn email(i: u32) -> String {
+pub(crate) fn email(i: u32) -> String {
     format!("bench-shopper-{i}@example.com")
 }
 
@@ -99,7 +99,7 @@ pub(crate) struct ShopperMix {
 }
 
 /// Every item of a paged `{items, next_cursor}` listing body, plus the cursor.
-fn page(body: &[u8]) -> anyhow::Result<(Vec<Value>, Option<String>)> {
+pub(crate) fn page(body: &[u8]) -> anyhow::Result<(Vec<Value>, Option<String>)> {
     let mut value: Value = serde_json::from_slice(body).context("listing answered non-JSON")?;
     let cursor = value
         .get("next_cursor")
@@ -112,7 +112,7 @@ fn page(body: &[u8]) -> anyhow::Result<(Vec<Value>, Option<String>)> {
 }
 
 /// Percent-encodes a query value (letters, digits and `-._~` pass; a space is `%20`).
-fn encode(value: &str) -> String {
+pub(crate) fn encode(value: &str) -> String {
     let mut out = String::with_capacity(value.len());
     for b in value.bytes() {
         if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
@@ -126,7 +126,7 @@ fn encode(value: &str) -> String {
 
 /// Search terms from product titles: each distinct word of four letters or more, and each
 /// title's last two words (`oak chair`), lowercased, letters only.
-fn terms_from(titles: &[String]) -> Vec<String> {
+pub(crate) fn terms_from(titles: &[String]) -> Vec<String> {
     let mut terms: Vec<String> = Vec::new();
     for title in titles {
         let words: Vec<String> = title
@@ -154,7 +154,7 @@ fn access_token(body: &[u8]) -> anyhow::Result<String> {
 }
 
 /// Signs up (or reuses) customer `i` and signs in: its sign-in template and bearer token.
-async fn enrol(client: &mut SetupClient, i: u32) -> anyhow::Result<(Template, String)> {
+pub(crate) async fn enrol(client: &mut SetupClient, i: u32) -> anyhow::Result<(Template, String)> {
     let target = client.target().clone();
     let email = email(i);
     let sign_up = Template::new(&target, Method::POST, SIGN_UP_PATH)?.json(&json!({
@@ -322,7 +322,7 @@ impl ShopperMix {
     }
 }
 
-fn pick<'a, T>(items: &'a [T], rng: &mut Rng) -> Option<&'a T> {
+pub(crate) fn pick<'a, T>(items: &'a [T], rng: &mut Rng) -> Option<&'a T> {
     let i = usize::try_from(rng.below(items.len() as u64)).ok()?;
     items.get(i)
 }
