@@ -272,3 +272,123 @@ api_test_with!(
         assert_eq!(forged, 429);
     }
 );
+
+storefront_test!(
+    async fn a_concurrent_edit_is_shown_as_a_conflict_to_resolve(app) {
+        let category = category(&app, "lamps").await;
+        let email = unique_email("seller");
+        let seller = Visitor::new(&app);
+        seller.sign_up("Sam", &email, "seller").await;
+        let api_seller = Actor {
+            id: String::new(),
+            token: sign_in(&app, &email, PASSWORD).await.access_token,
+        };
+        let product = product(&app, &api_seller, &category, "Brass lamp", 3).await;
+        let id = product["id"].as_str().unwrap();
+        let form = seller.get(&format!("/seller/products/{id}/edit")).await;
+        form.assert_html(200);
+        let etag = form.field("etag").expect("the form carries the ETag it was read with");
+        // Meanwhile the product is edited elsewhere.
+        let other = app
+            .patch(&format!("/v1/products/{id}"))
+            .header("authorization", api_seller.bearer())
+            .header("if-match", "*")
+            .json(&serde_json::json!({"title": "Copper lamp"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(other.status().as_u16(), 200);
+        let fields = [
+            ("csrf", form.csrf()),
+            ("etag", etag.clone()),
+            ("title", "Brass desk lamp".to_owned()),
+            ("description", "Solid brass.".to_owned()),
+            ("category_id", category.clone()),
+            ("price", "24.50".to_owned()),
+            ("currency", "EUR".to_owned()),
+        ];
+        let borrowed: Vec<(&str, &str)> = fields.iter().map(|(n, v)| (*n, v.as_str())).collect();
+        let conflict = seller.post(&format!("/seller/products/{id}"), &borrowed).await;
+        conflict.assert_html(409);
+        assert!(conflict.body.contains("Someone else changed this product"));
+        assert!(conflict.body.contains("Copper lamp"), "the current value is shown");
+        assert!(conflict.body.contains("value=\"Brass desk lamp\""), "the seller's own edit is kept");
+        let fresh = conflict.field("etag").unwrap();
+        assert_ne!(fresh, etag);
+        // Saving again, under the fresh ETag, keeps the seller's edit.
+        let mut again = borrowed.clone();
+        again[1] = ("etag", fresh.as_str());
+        again[0] = ("csrf", "");
+        let token = conflict.csrf();
+        again[0] = ("csrf", token.as_str());
+        let saved = seller.post(&format!("/seller/products/{id}"), &again).await;
+        assert_eq!(saved.status, 303, "{}", excerpt(&saved.body));
+        let stored = json_body(app.get(&format!("/v1/products/{id}")).send().await.unwrap()).await;
+        assert_eq!(stored["title"], "Brass desk lamp");
+        // Stock and archive from the list.
+        let stock = seller
+            .submit("/seller/products", &format!("/seller/products/{id}/stock"), &[("on_hand", "7")])
+            .await;
+        assert_eq!(stock.status, 303);
+        let stored = json_body(app.get(&format!("/v1/products/{id}")).send().await.unwrap()).await;
+        assert_eq!(stored["stock"]["on_hand"], 7);
+        let archived = seller
+            .submit("/seller/products", &format!("/seller/products/{id}/archive"), &[])
+            .await;
+        assert_eq!(archived.status, 303);
+        let gone = app.get(&format!("/v1/products/{id}")).send().await.unwrap();
+        assert_eq!(gone.status().as_u16(), 404, "archived products are hidden from shoppers");
+    }
+);
+
+storefront_test!(
+    async fn an_admin_creates_categories_and_a_declined_payment_is_explained(app) {
+        let admin = Visitor::new(&app);
+        admin.sign_up("Admin", ADMIN_EMAIL, "customer").await;
+        let created = admin
+            .submit("/admin/categories", "/admin/categories", &[("name", "Garden lamps"), ("slug", "garden-lamps")])
+            .await;
+        assert_eq!(created.status, 303, "{}", excerpt(&created.body));
+        let list = admin.get("/admin/categories").await;
+        list.assert_html(200);
+        assert!(list.body.contains("Garden lamps") && list.body.contains("garden-lamps"));
+        let duplicate = admin
+            .submit("/admin/categories", "/admin/categories", &[("name", "Again"), ("slug", "garden-lamps")])
+            .await;
+        duplicate.assert_html(409);
+
+        let categories = json_body(app.get("/v1/categories").send().await.unwrap()).await;
+        let category = categories["items"][0]["id"].as_str().unwrap().to_owned();
+        let seller = sign_up(&app, &unique_email("seller"), "seller").await;
+        let product = product(&app, &seller, &category, "Garden lamp", 3).await;
+        let product_id = product["id"].as_str().unwrap();
+        let buyer = Visitor::new(&app);
+        buyer.sign_up("Bea", &unique_email("buyer"), "customer").await;
+        buyer
+            .submit(&format!("/products/{product_id}"), "/cart/items", &[("product_id", product_id), ("quantity", "1")])
+            .await;
+        let form = buyer.get("/checkout").await;
+        let (csrf, key) = (form.csrf(), form.field("idempotency_key").unwrap());
+        let mut fields = vec![
+            ("csrf", csrf.as_str()), ("idempotency_key", key.as_str()), ("name", "Bea"), ("line1", "1 Main St"),
+            ("city", "Berlin"), ("postal_code", "10115"), ("country", "DE"), ("payment_token", "tok_decline"),
+        ];
+        let declined = buyer.post("/checkout", &fields).await;
+        declined.assert_html(402);
+        assert!(declined.body.contains("Your payment was declined"), "{}", excerpt(&declined.body));
+        let fresh = declined.field("idempotency_key").unwrap();
+        assert_ne!(fresh, key, "the next attempt gets a new key");
+        fields[1] = ("idempotency_key", fresh.as_str());
+        fields[7] = ("payment_token", "tok_ok");
+        let placed = buyer.post("/checkout", &fields).await;
+        assert_eq!(placed.status, 303, "{}", excerpt(&placed.body));
+        let order = placed.location().to_owned();
+        // The buyer cancels while nothing has shipped; stock goes back.
+        let cancelled = buyer.submit(&order, &format!("{order}/cancel"), &[]).await;
+        assert_eq!(cancelled.status, 303);
+        let page = buyer.get(&order).await;
+        assert!(page.body.contains("Cancelled"), "{}", excerpt(&page.body));
+        let stored = json_body(app.get(&format!("/v1/products/{product_id}")).send().await.unwrap()).await;
+        assert_eq!(stored["stock"]["available"], 3);
+    }
+);

@@ -288,17 +288,7 @@ fn listening_port(output: &str) -> Option<u16> {
 impl Drop for Driver {
     fn drop(&mut self) {
         // The whole group: chromedriver, chromium and its renderers and helpers.
-        let group = format!("-{}", self.child.id());
-        let killed = Command::new("kill")
-            .args(["-KILL", "--", &group])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success());
-        if !killed {
-            let _ = self.child.kill();
-        }
-        let _ = self.child.wait();
+        crate::spin::kill_group(&mut self.child);
     }
 }
 

@@ -243,19 +243,25 @@ fn tail(text: &str) -> String {
         .join("\n")
 }
 
+/// Kills `child`'s whole process group (it was started as a group leader with
+/// `process_group(0)`), falling back to the child alone, and reaps it.
+pub(crate) fn kill_group(child: &mut Child) {
+    let group = format!("-{}", child.id());
+    let killed = Command::new("kill")
+        .args(["-KILL", "--", &group])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !killed {
+        let _ = child.kill();
+    }
+    let _ = child.wait();
+}
+
 impl Drop for SpinProcess {
     fn drop(&mut self) {
         // The whole group: `spin up` and the trigger process it started.
-        let group = format!("-{}", self.child.id());
-        let killed = Command::new("kill")
-            .args(["-KILL", "--", &group])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success());
-        if !killed {
-            let _ = self.child.kill();
-        }
-        let _ = self.child.wait();
+        kill_group(&mut self.child);
     }
 }

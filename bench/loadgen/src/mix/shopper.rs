@@ -153,6 +153,59 @@ fn access_token(body: &[u8]) -> anyhow::Result<String> {
     }
 }
 
+/// What setup reads of the catalog: every product id, those with [`DEEP_STOCK`] units
+/// available, and the titles (search terms come from them).
+pub(crate) struct CatalogSample {
+    pub(crate) products: Vec<String>,
+    pub(crate) deep: Vec<String>,
+    pub(crate) titles: Vec<String>,
+}
+
+/// Reads the newest products, pages of 100, until `max` or the end.
+///
+/// Fails when a listing request fails or answers something that is not a listing.
+pub(crate) async fn read_products(
+    client: &mut SetupClient,
+    max: usize,
+) -> anyhow::Result<CatalogSample> {
+    let target = client.target().clone();
+    let mut sample = CatalogSample {
+        products: Vec::new(),
+        deep: Vec::new(),
+        titles: Vec::new(),
+    };
+    let mut cursor: Option<String> = None;
+    loop {
+        let path = match &cursor {
+            Some(c) => format!("{PRODUCTS_PATH}?limit=100&cursor={}", encode(c)),
+            None => format!("{PRODUCTS_PATH}?limit=100"),
+        };
+        let request = Template::new(&target, Method::GET, &path)?.build()?;
+        let (_, body) = client.expect(request, &[StatusCode::OK]).await?;
+        let (items, next) = page(&body)?;
+        for item in &items {
+            let Some(id) = item.get("id").and_then(Value::as_str) else {
+                continue;
+            };
+            let available = item
+                .pointer("/stock/available")
+                .and_then(Value::as_i64)
+                .unwrap_or(0);
+            if available >= DEEP_STOCK {
+                sample.deep.push(id.to_owned());
+            }
+            sample.products.push(id.to_owned());
+            if let Some(title) = item.get("title").and_then(Value::as_str) {
+                sample.titles.push(title.to_owned());
+            }
+        }
+        cursor = next;
+        if cursor.is_none() || sample.products.len() >= max {
+            return Ok(sample);
+        }
+    }
+}
+
 /// Signs up (or reuses) customer `i` and signs in: its sign-in template and bearer token.
 pub(crate) async fn enrol(client: &mut SetupClient, i: u32) -> anyhow::Result<(Template, String)> {
     let target = client.target().clone();
@@ -200,39 +253,11 @@ impl ShopperMix {
             .filter_map(|c| c.get("id").and_then(Value::as_str).map(str::to_owned))
             .collect();
 
-        let mut products = Vec::new();
-        let mut deep = Vec::new();
-        let mut titles = Vec::new();
-        let mut cursor: Option<String> = None;
-        loop {
-            let path = match &cursor {
-                Some(c) => format!("{PRODUCTS_PATH}?limit=100&cursor={}", encode(c)),
-                None => format!("{PRODUCTS_PATH}?limit=100"),
-            };
-            let request = Template::new(&target, Method::GET, &path)?.build()?;
-            let (_, body) = client.expect(request, &[StatusCode::OK]).await?;
-            let (items, next) = page(&body)?;
-            for item in &items {
-                let Some(id) = item.get("id").and_then(Value::as_str) else {
-                    continue;
-                };
-                let available = item
-                    .pointer("/stock/available")
-                    .and_then(Value::as_i64)
-                    .unwrap_or(0);
-                if available >= DEEP_STOCK {
-                    deep.push(id.to_owned());
-                }
-                products.push(id.to_owned());
-                if let Some(title) = item.get("title").and_then(Value::as_str) {
-                    titles.push(title.to_owned());
-                }
-            }
-            cursor = next;
-            if cursor.is_none() || products.len() >= MAX_PRODUCTS {
-                break;
-            }
-        }
+        let CatalogSample {
+            products,
+            deep,
+            titles,
+        } = read_products(client, MAX_PRODUCTS).await?;
         if categories.is_empty() || products.is_empty() || deep.is_empty() {
             bail!(
                 "the catalog has {} categories, {} products, {} with {DEEP_STOCK}+ units: seed it \

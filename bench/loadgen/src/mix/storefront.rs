@@ -22,9 +22,11 @@ use std::time::Instant;
 
 use anyhow::{Context as _, bail};
 use http::{Method, Request, StatusCode, header};
-use serde_json::{Value, json};
+use serde_json::json;
 
-use super::shopper::{PRODUCTS_PATH, encode, enrol, page, pick, terms_from};
+use super::shopper::{
+    CatalogSample, PRODUCTS_PATH, encode, enrol, pick, read_products, terms_from,
+};
 use super::{Kind, Template, Workload};
 use crate::client::{Body, SetupClient};
 use crate::rng::Rng;
@@ -130,34 +132,9 @@ impl StorefrontMix {
         }
         let target = client.target().clone();
         let started = Instant::now();
-        let mut products = Vec::new();
-        let mut titles = Vec::new();
-        let mut cursor: Option<String> = None;
-        loop {
-            let path = match &cursor {
-                Some(c) => format!("{PRODUCTS_PATH}?limit=100&cursor={}", encode(c)),
-                None => format!("{PRODUCTS_PATH}?limit=100"),
-            };
-            let (_, body) = client
-                .expect(
-                    Template::new(&target, Method::GET, &path)?.build()?,
-                    &[StatusCode::OK],
-                )
-                .await?;
-            let (items, next) = page(&body)?;
-            for item in &items {
-                if let Some(id) = item.get("id").and_then(Value::as_str) {
-                    products.push(id.to_owned());
-                }
-                if let Some(title) = item.get("title").and_then(Value::as_str) {
-                    titles.push(title.to_owned());
-                }
-            }
-            cursor = next;
-            if cursor.is_none() || products.len() >= SETUP_PRODUCTS {
-                break;
-            }
-        }
+        let CatalogSample {
+            products, titles, ..
+        } = read_products(client, SETUP_PRODUCTS).await?;
         if products.len() < CART_ITEMS {
             bail!("the catalog has {} products: seed it first", products.len());
         }

@@ -4,7 +4,7 @@
 
 use maud::{Markup, html};
 use serde_json::json;
-use shopnow_kernel::http::Method;
+use shopnow_kernel::http::{HttpResponse, Method};
 
 use crate::api::{Call, Failure, FieldProblem, Problem, Service};
 use crate::app::{Ctx, PageError, PageResult};
@@ -244,19 +244,26 @@ pub fn new_form(ctx: &mut Ctx<'_>) -> PageResult {
     let categories = categories(ctx)?;
     let values =
         ProductForm::from_form(&Form::parse(b"currency=EUR&on_hand=0").unwrap_or_default());
-    Ok(ctx.render(
-        200,
+    Ok(new_product_page(ctx, 200, &values, &categories, None))
+}
+
+fn new_product_page(
+    ctx: &Ctx<'_>,
+    status: u16,
+    values: &ProductForm,
+    categories: &Categories,
+    problem: Option<&Problem>,
+) -> HttpResponse {
+    let form = product_form_view(
+        ctx,
         "New product",
-        product_form_view(
-            ctx,
-            "New product",
-            "/seller/products",
-            &values,
-            &categories,
-            None,
-            None,
-        ),
-    ))
+        "/seller/products",
+        values,
+        categories,
+        None,
+        problem,
+    );
+    ctx.render(status, "New product", form)
 }
 
 /// `POST /seller/products`: lists a new product.
@@ -281,18 +288,12 @@ pub fn create(ctx: &mut Ctx<'_>) -> PageResult {
         Ok(()) => Ok(ctx.redirect("/seller/products")),
         Err(Failure::Problem(problem)) if problem.status == 422 || problem.status == 400 => {
             let categories = categories(ctx)?;
-            Ok(ctx.render(
+            Ok(new_product_page(
+                ctx,
                 422,
-                "New product",
-                product_form_view(
-                    ctx,
-                    "New product",
-                    "/seller/products",
-                    &values,
-                    &categories,
-                    None,
-                    Some(&*problem),
-                ),
+                &values,
+                &categories,
+                Some(&*problem),
             ))
         }
         Err(failure) => Err(failure.into()),
