@@ -86,10 +86,18 @@ impl Page {
     }
 }
 
+/// An attribute's value as a browser reads it (the HTML escapes decoded).
 fn attribute_after(body: &str, prefix: &str) -> Option<String> {
     let start = body.find(prefix)? + prefix.len();
     let end = body[start..].find('"')?;
-    Some(body[start..start + end].to_owned())
+    Some(
+        body[start..start + end]
+            .replace("&quot;", "\"")
+            .replace("&#39;", "'")
+            .replace("&lt;", "<")
+            .replace("&gt;", ">")
+            .replace("&amp;", "&"),
+    )
 }
 
 /// The first 600 characters of `text`, for assertion messages.
