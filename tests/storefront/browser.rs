@@ -57,6 +57,14 @@ async fn browser_sign_up(
     browser.wait_for("form[action='/sign-out']", WAIT).await;
 }
 
+async fn browser_sign_in(browser: &Browser, app: &shopnow_testkit::TestApp, email: &str) {
+    browser.goto(&app.url("/sign-in")).await;
+    browser.fill("#email", email).await;
+    browser.fill("#password", PASSWORD).await;
+    browser.click("form[action='/sign-in'] button").await;
+    browser.wait_for("form[action='/sign-out']", WAIT).await;
+}
+
 async fn sign_out(browser: &Browser) {
     browser.click("form[action='/sign-out'] button").await;
     browser.wait_for("a[href='/sign-in']", WAIT).await;
@@ -123,11 +131,7 @@ storefront_test!(
         sign_out(&browser).await;
 
         // The seller sees the fulfilment and ships it; the buyer's order URL is a 404 to them.
-        browser.goto(&app.url("/sign-in")).await;
-        browser.fill("#email", &seller_email).await;
-        browser.fill("#password", PASSWORD).await;
-        browser.click("form[action='/sign-in'] button").await;
-        browser.wait_for("form[action='/sign-out']", WAIT).await;
+        browser_sign_in(&browser, &app, &seller_email).await;
         browser.goto(&order_url).await;
         browser.wait_for("h1", WAIT).await;
         assert_eq!(browser.text("h1").await, "Page not found");
@@ -139,11 +143,7 @@ storefront_test!(
         sign_out(&browser).await;
 
         // The buyer sees it shipped, with the tracking number.
-        browser.goto(&app.url("/sign-in")).await;
-        browser.fill("#email", &buyer_email).await;
-        browser.fill("#password", PASSWORD).await;
-        browser.click("form[action='/sign-in'] button").await;
-        browser.wait_for("form[action='/sign-out']", WAIT).await;
+        browser_sign_in(&browser, &app, &buyer_email).await;
         browser.goto(&order_url).await;
         browser.wait_for("#order-status", WAIT).await;
         assert_eq!(browser.text("#order-status").await, "Shipped");
@@ -155,7 +155,8 @@ storefront_test!(
 ::shopnow_testkit::api_test!(embedded_only with options(), async fn place_order_double_clicked_makes_one_order_and_back_after_sign_out_shows_nothing(app) {
     let Some(browser) = Browser::launch().await else { return };
     let category = category(&app, "lamps").await;
-    let seller = sign_up(&app, &unique_email("seller"), "seller").await;
+    let seller_email = unique_email("seller");
+    let seller = sign_up(&app, &seller_email, "seller").await;
     let product = product(&app, &seller, &category, "Brass lamp", 3).await;
     let product_id = product["id"].as_str().unwrap();
     let email = unique_email("buyer");
@@ -197,4 +198,18 @@ storefront_test!(
     let source = browser.source().await;
     assert!(!source.contains(&email), "Back after sign-out showed the account: {}", excerpt(&source));
     assert!(browser.exists("form[action='/sign-in']").await, "Back lands on the sign-in page");
+
+    // The pages the journey does not pass through meet the same accessibility bar.
+    visit(&browser, &app, "/sign-in", "form[action='/sign-in']", "sign-in").await;
+    browser_sign_in(&browser, &app, &email).await;
+    browser.goto(&app.url("/admin/categories")).await;
+    browser.wait_for("h1", WAIT).await;
+    assert_eq!(browser.text("h1").await, "Not allowed");
+    check(&browser, "forbidden").await;
+    sign_out(&browser).await;
+    browser_sign_in(&browser, &app, ADMIN_EMAIL).await;
+    visit(&browser, &app, "/admin/categories", "table.categories", "admin-categories").await;
+    sign_out(&browser).await;
+    browser_sign_in(&browser, &app, &seller_email).await;
+    visit(&browser, &app, &format!("/seller/products/{product_id}/edit"), "#title", "seller-edit-product").await;
 });
