@@ -36,6 +36,19 @@ def rule(backend, *paths):
             "backendRefs": [{"name": backend, "port": 80}]}
 
 
+class SpinRoutes(unittest.TestCase):
+    def test_the_shipped_routes_pass(self):
+        manifest = tomllib.loads((ROOT / "spin.toml").read_text())
+        self.assertEqual(validate.check_spin_routes(manifest), [])
+
+    def test_a_catch_all_beside_a_dotted_route_is_refused(self):
+        def manifest(*routes):
+            return {"trigger": {"http": [{"route": r, "component": "c"} for r in routes]}}
+        self.assertTrue(validate.check_spin_routes(manifest("/...", "/.well-known/jwks.json")))
+        self.assertEqual(validate.check_spin_routes(manifest("/...", "/v1/users/...")), [])
+        self.assertEqual(validate.check_spin_routes(manifest("/", "/.well-known/jwks.json")), [])
+
+
 class EdgeRules(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
