@@ -392,3 +392,18 @@ storefront_test!(
         assert_eq!(stored["stock"]["available"], 3);
     }
 );
+
+api_test_with!(
+    options().variable("storefront_catalog_url", "http://127.0.0.1:9"),
+    async fn a_service_that_does_not_answer_gives_a_retry_page_quoting_the_request_id(app) {
+        let visitor = Visitor::new(&app);
+        let page = visitor.get("/search?q=lamp").await;
+        page.assert_html(503);
+        assert_eq!(page.header("retry-after"), Some("2"));
+        let id = page.header("x-request-id").unwrap().to_owned();
+        assert!(page.body.contains(&format!("<code>{id}</code>")), "{}", excerpt(&page.body));
+        assert!(page.body.contains("href=\"/search?q=lamp\""), "a Try again link to the same page");
+        // Pages that need no catalog still work.
+        visitor.get("/sign-in").await.assert_html(200);
+    }
+);
