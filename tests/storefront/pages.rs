@@ -407,3 +407,54 @@ api_test_with!(
         visitor.get("/sign-in").await.assert_html(200);
     }
 );
+
+// Embedded only: the test reaches under the storefront into its key-value file.
+::shopnow_testkit::api_test!(
+    embedded_only with options(),
+    async fn an_expiring_access_token_is_rotated_through_identity_behind_the_visitors_back(app) {
+        let visitor = Visitor::new(&app);
+        visitor.sign_up("Ada", &unique_email("rotate"), "customer").await;
+        let path = app.kv_path("storefront").unwrap();
+        let db = rusqlite::Connection::open(path).unwrap();
+        let read = |db: &rusqlite::Connection| -> serde_json::Value {
+            let value: Vec<u8> = db
+                .query_row("SELECT value FROM spin_key_value WHERE key LIKE 'session:%'", [], |r| r.get(0))
+                .unwrap();
+            serde_json::from_slice(&value).unwrap()
+        };
+        let mut session = read(&db);
+        let old_refresh = session["refresh_token"].as_str().unwrap().to_owned();
+        // Make the access token look about to expire.
+        session["access_expires_ms"] = serde_json::json!(0);
+        db.execute(
+            "UPDATE spin_key_value SET value = ?1 WHERE key LIKE 'session:%'",
+            [serde_json::to_vec(&session).unwrap()],
+        )
+        .unwrap();
+        let account = visitor.get("/account").await;
+        account.assert_html(200);
+        let rotated = read(&db);
+        assert_ne!(rotated["refresh_token"], session["refresh_token"], "the refresh token rotated");
+        assert!(rotated["access_expires_ms"].as_i64().unwrap() > 0);
+        // The spent token is refused by identity, and the visitor stays signed in.
+        let spent = app
+            .post("/v1/auth/refresh")
+            .json(&serde_json::json!({"refresh_token": old_refresh}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(spent.status().as_u16(), 401);
+        // Identity saw a spent token reused and revoked the family: the next rotation fails, and
+        // the storefront ends the session instead of showing an error.
+        let mut expiring = read(&db);
+        expiring["access_expires_ms"] = serde_json::json!(0);
+        db.execute(
+            "UPDATE spin_key_value SET value = ?1 WHERE key LIKE 'session:%'",
+            [serde_json::to_vec(&expiring).unwrap()],
+        )
+        .unwrap();
+        let after = visitor.get("/account").await;
+        assert_eq!(after.status, 303);
+        assert_eq!(after.location(), "/sign-in?next=%2Faccount");
+    }
+);
