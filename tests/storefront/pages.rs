@@ -458,3 +458,74 @@ api_test_with!(
         assert_eq!(after.location(), "/sign-in?next=%2Faccount");
     }
 );
+
+storefront_test!(
+    async fn the_account_page_renames_changes_the_password_and_deletes_the_account(app) {
+        let email = unique_email("account");
+        let visitor = Visitor::new(&app);
+        visitor.sign_up("Ada", &email, "customer").await;
+        let renamed = visitor.submit("/account", "/account", &[("display_name", "Ada L.")]).await;
+        renamed.assert_html(200);
+        assert!(renamed.body.contains("Your name is saved") && renamed.body.contains("Account (Ada L.)"));
+        let empty = visitor.submit("/account", "/account", &[("display_name", "")]).await;
+        empty.assert_html(422);
+        assert!(empty.body.contains("id=\"display_name-error\""), "{}", excerpt(&empty.body));
+
+        let wrong = visitor
+            .submit("/account", "/account/password", &[("current_password", "not-my-password-1"), ("new_password", "amber-lantern-42-quartz")])
+            .await;
+        wrong.assert_html(422);
+        assert!(wrong.body.contains("id=\"current_password-error\""), "{}", excerpt(&wrong.body));
+        let changed = Visitor::new(&app);
+        changed.sign_in(&email).await;
+        let page = changed
+            .submit("/account", "/account/password", &[("current_password", PASSWORD), ("new_password", "amber-lantern-42-quartz")])
+            .await;
+        assert_eq!(page.status, 303);
+        assert_eq!(page.location(), "/sign-in?next=%2Faccount", "a password change ends the session");
+        assert_eq!(post_token(&app, &email, "amber-lantern-42-quartz").await.status().as_u16(), 200);
+
+        let deleter = Visitor::new(&app);
+        let signed_in = deleter
+            .submit("/sign-in", "/sign-in", &[("email", email.as_str()), ("password", "amber-lantern-42-quartz")])
+            .await;
+        assert_eq!(signed_in.status, 303);
+        let unconfirmed = deleter.submit("/account", "/account/delete", &[]).await;
+        unconfirmed.assert_html(422);
+        let deleted = deleter.submit("/account", "/account/delete", &[("confirm", "yes")]).await;
+        assert_eq!(deleted.status, 303);
+        assert_eq!(deleted.location(), "/");
+        assert_eq!(post_token(&app, &email, "amber-lantern-42-quartz").await.status().as_u16(), 401);
+    }
+);
+
+storefront_test!(
+    async fn a_cart_marks_an_item_no_longer_sold_and_offers_no_checkout(app) {
+        let category = category(&app, "lamps").await;
+        let seller = sign_up(&app, &unique_email("seller"), "seller").await;
+        let product = product(&app, &seller, &category, "Brass lamp", 3).await;
+        let product_id = product["id"].as_str().unwrap();
+        let buyer = Visitor::new(&app);
+        buyer.sign_up("Bea", &unique_email("buyer"), "customer").await;
+        buyer
+            .submit(&format!("/products/{product_id}"), "/cart/items", &[("product_id", product_id), ("quantity", "1")])
+            .await;
+        assert!(buyer.get("/cart").await.body.contains("href=\"/checkout\""));
+        let archived = app
+            .delete(&format!("/v1/products/{product_id}"))
+            .header("authorization", seller.bearer())
+            .send()
+            .await
+            .unwrap();
+        assert!(archived.status().is_success());
+        let cart = buyer.get("/cart").await;
+        cart.assert_html(200);
+        assert!(cart.body.contains("Unavailable"), "{}", excerpt(&cart.body));
+        assert!(!cart.body.contains("href=\"/checkout\""), "no checkout with an unavailable item");
+        let removed = buyer
+            .submit("/cart", &format!("/cart/items/{product_id}"), &[("quantity", "0")])
+            .await;
+        assert_eq!(removed.status, 303);
+        assert!(buyer.get("/cart").await.body.contains("Your cart is empty"));
+    }
+);
