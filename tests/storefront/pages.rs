@@ -209,12 +209,8 @@ storefront_test!(
 
 storefront_test!(
     async fn a_checkout_form_submitted_twice_makes_one_order(app) {
-        let category = category(&app, "lamps").await;
-        let seller = sign_up(&app, &unique_email("seller"), "seller").await;
-        let product = product(&app, &seller, &category, "Brass lamp", 3).await;
-        let product_id = product["id"].as_str().unwrap();
-        let buyer = Visitor::new(&app);
-        buyer.sign_up("Bea", &unique_email("buyer"), "customer").await;
+        let Shop { product_id, buyer, .. } = shop(&app, 3).await;
+        let product_id = product_id.as_str();
         let added = buyer
             .submit(&format!("/products/{product_id}"), "/cart/items", &[("product_id", product_id), ("quantity", "2")])
             .await;
@@ -501,12 +497,8 @@ storefront_test!(
 
 storefront_test!(
     async fn a_cart_marks_an_item_no_longer_sold_and_offers_no_checkout(app) {
-        let category = category(&app, "lamps").await;
-        let seller = sign_up(&app, &unique_email("seller"), "seller").await;
-        let product = product(&app, &seller, &category, "Brass lamp", 3).await;
-        let product_id = product["id"].as_str().unwrap();
-        let buyer = Visitor::new(&app);
-        buyer.sign_up("Bea", &unique_email("buyer"), "customer").await;
+        let Shop { seller, product_id, buyer } = shop(&app, 3).await;
+        let product_id = product_id.as_str();
         buyer
             .submit(&format!("/products/{product_id}"), "/cart/items", &[("product_id", product_id), ("quantity", "1")])
             .await;

@@ -325,3 +325,26 @@ pub async fn order(app: &TestApp, buyer: &Actor, product_id: &str, quantity: u32
     assert_eq!(response.status().as_u16(), 201);
     json_body(response).await
 }
+
+/// A category, a seller's product with `on_hand` units, and a buyer signed in to the storefront.
+pub struct Shop {
+    pub seller: Actor,
+    pub product_id: String,
+    pub buyer: Visitor,
+}
+
+/// Arranges a [`Shop`] in `app`.
+pub async fn shop(app: &TestApp, on_hand: u32) -> Shop {
+    let category = category(app, "lamps").await;
+    let seller = sign_up(app, &unique_email("seller"), "seller").await;
+    let product = product(app, &seller, &category, "Brass lamp", on_hand).await;
+    let buyer = Visitor::new(app);
+    buyer
+        .sign_up("Bea", &unique_email("buyer"), "customer")
+        .await;
+    Shop {
+        seller,
+        product_id: product["id"].as_str().expect("id").to_owned(),
+        buyer,
+    }
+}
