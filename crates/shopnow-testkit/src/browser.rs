@@ -40,6 +40,8 @@ pub const PHONE: (u32, u32) = (390, 844);
 
 /// How long `chromedriver` may take to say it is ready.
 const DRIVER_READY_TIMEOUT: Duration = Duration::from_secs(10);
+/// How many times a chromedriver that exits before it is ready is started again.
+const DRIVER_ATTEMPTS: u32 = 5;
 /// The polling interval of the `wait_*` methods.
 const POLL: Duration = Duration::from_millis(50);
 /// The key of an element reference in WebDriver's JSON.
@@ -367,13 +369,26 @@ impl Browser {
             .prefix("shopnow-browser-")
             .tempdir()
             .expect("cannot create a temporary browser profile");
-        let driver = Driver::start(
-            &driver_bin,
-            profile.path().join("chromedriver.log"),
-            &client,
-        )
-        .await
-        .unwrap_or_else(|e| panic!("cannot start chromedriver: {e}"));
+        // `--port=0` lets chromedriver pick a port, which it then binds on IPv4 and IPv6 in
+        // turn; another process can hold it on one of them ("bind() failed: Address already in
+        // use", seen in CI). A new attempt picks another port.
+        let mut attempt = 1;
+        let driver = loop {
+            match Driver::start(
+                &driver_bin,
+                profile.path().join("chromedriver.log"),
+                &client,
+            )
+            .await
+            {
+                Ok(driver) => break driver,
+                Err(e) if attempt < DRIVER_ATTEMPTS => {
+                    eprintln!("chromedriver attempt {attempt} failed, trying again: {e}");
+                    attempt += 1;
+                }
+                Err(e) => panic!("cannot start chromedriver ({attempt} attempts): {e}"),
+            }
+        };
         let user_data_dir = profile.path().join("profile");
         let (width, height) = DESKTOP;
         let capabilities = json!({
