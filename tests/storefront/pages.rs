@@ -304,6 +304,10 @@ storefront_test!(
             ("currency", "EUR".to_owned()),
         ];
         let borrowed: Vec<(&str, &str)> = fields.iter().map(|(n, v)| (*n, v.as_str())).collect();
+        // An entity tag that is not one (`*` would skip the check) is refused, and saves nothing.
+        let mut forged = borrowed.clone();
+        forged[1] = ("etag", "*");
+        seller.post(&format!("/seller/products/{id}"), &forged).await.assert_html(400);
         let conflict = seller.post(&format!("/seller/products/{id}"), &borrowed).await;
         conflict.assert_html(409);
         assert!(conflict.body.contains("Someone else changed this product"));

@@ -115,6 +115,7 @@ pub struct Call {
     body: Option<Value>,
     headers: Vec<(String, String)>,
     retry: Retry,
+    timeout_ms: Option<u64>,
 }
 
 impl Call {
@@ -128,6 +129,7 @@ impl Call {
             body: None,
             headers: Vec::new(),
             retry: Retry::Idempotent,
+            timeout_ms: None,
         }
     }
 
@@ -146,6 +148,7 @@ impl Call {
             body,
             headers: Vec::new(),
             retry: Retry::Never,
+            timeout_ms: None,
         }
     }
 
@@ -160,6 +163,14 @@ impl Call {
     #[must_use]
     pub fn header(mut self, name: &str, value: impl Into<String>) -> Self {
         self.headers.push((name.to_owned(), value.into()));
+        self
+    }
+
+    /// With its own deadline instead of the page's per-call one (a checkout runs the whole saga
+    /// inside its call).
+    #[must_use]
+    pub fn timeout(mut self, timeout_ms: u64) -> Self {
+        self.timeout_ms = Some(timeout_ms);
         self
     }
 
@@ -284,14 +295,15 @@ impl<'a> Api<'a> {
             self.client,
             self.clock,
             &self.budget,
-            self.call_timeout_ms,
+            spec.timeout_ms.unwrap_or(self.call_timeout_ms),
             spec.retry,
             self.outbound(spec),
         );
         self.interpret(outcome)
     }
 
-    /// Makes `calls` concurrently (reads a page needs together); results in order.
+    /// Makes `calls` concurrently (reads a page needs together), each once (no retry: a retry
+    /// of one would wait for the others); results in order.
     pub fn run_all(&self, calls: &[Call]) -> Vec<Result<Reply, Failure>> {
         let timeout = self
             .budget

@@ -203,7 +203,19 @@ impl<'a> Ctx<'a> {
     /// # Errors
     /// [`PageError::Internal`] when the store or the randomness fails.
     pub fn start_session(&mut self, session: Session) -> Result<(), PageError> {
-        self.end_session()?;
+        if let Some((old_id, old)) = self.session.take() {
+            // Replaced, not cleared: the new cookie below overwrites the old one; the old
+            // session's refresh family is revoked (best effort, as at sign-out).
+            SessionStore::new(self.ports.kv)
+                .delete(&old_id)
+                .map_err(|e| PageError::Internal(e.0))?;
+            let _revoked = self.api.run(&Call::send(
+                Service::Identity,
+                Method::Post,
+                "/v1/auth/logout",
+                Some(serde_json::json!({ "refresh_token": old.refresh_token })),
+            ));
+        }
         let id = session::new_id(self.ports.random).map_err(|e| PageError::Internal(e.0))?;
         SessionStore::new(self.ports.kv)
             .save(&id, &session)
@@ -246,7 +258,7 @@ impl<'a> Ctx<'a> {
     }
 
     fn ensure_anonymous_binding(&mut self) -> Result<(), PageError> {
-        let existing = self.cookies.csrf(self.request.header("cookie"));
+        let existing = self.cookies.csrf(Some(&cookie_header(self.request)));
         let value = match existing {
             Some(value) => value,
             None => {
@@ -265,7 +277,7 @@ impl<'a> Ctx<'a> {
     fn load_session(&mut self) -> Result<(), PageError> {
         let now = self.ports.clock.now_ms();
         let store = SessionStore::new(self.ports.kv);
-        let loaded = match self.cookies.session(self.request.header("cookie")) {
+        let loaded = match self.cookies.session(Some(&cookie_header(self.request))) {
             Some(id) => store
                 .load(&id, now)
                 .map_err(|e| PageError::Internal(e.0))?
@@ -314,11 +326,25 @@ impl<'a> Ctx<'a> {
             store
                 .save(&id, &session)
                 .map_err(|e| PageError::Internal(e.0))?;
+            // The cookie's Max-Age moves with the stored expiry, so an active visitor stays in.
+            self.set_cookies
+                .push(self.cookies.set_session(&id, IDLE_SECS));
         }
         self.binding = id.clone();
         self.session = Some((id, session));
         Ok(())
     }
+}
+
+/// Every `Cookie` header joined: HTTP/2 clients may split cookies across several.
+fn cookie_header(request: &HttpRequest) -> String {
+    request
+        .headers
+        .iter()
+        .filter(|(name, _)| name.eq_ignore_ascii_case("cookie"))
+        .map(|(_, value)| value.as_str())
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 fn html_response(status: u16, markup: Markup) -> HttpResponse {
@@ -468,11 +494,13 @@ fn error_page(ctx: &Ctx<'_>, error: PageError) -> HttpResponse {
             })
         }
         PageError::Unavailable(request_id) => {
+            // One leading slash whatever the request had: `//orders` would be another host.
+            let path = format!("/{}", ctx.request.path.trim_start_matches('/'));
             let retry = (ctx.request.method == Method::Get).then(|| {
                 if ctx.request.query.is_empty() {
-                    ctx.request.path.clone()
+                    path.clone()
                 } else {
-                    format!("{}?{}", ctx.request.path, ctx.request.query)
+                    format!("{path}?{}", ctx.request.query)
                 }
             });
             ctx.render(

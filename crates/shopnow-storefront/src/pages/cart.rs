@@ -301,6 +301,7 @@ pub fn checkout(ctx: &mut Ctx<'_>) -> PageResult {
         &Call::send(Service::Orders, Method::Post, "/v1/orders", Some(body))
             .bearer(&token)
             .header("idempotency-key", key)
+            .timeout(ctx.settings.checkout_timeout_ms)
             .idempotent(),
     );
     match outcome {

@@ -351,6 +351,18 @@ pub fn update(ctx: &mut Ctx<'_>, id: &str) -> PageResult {
     let token = ctx.require_role(&ROLES)?.access_token.clone();
     let values = ProductForm::from_form(&form);
     let etag = form.text("etag").to_owned();
+    // An entity tag as the catalog sends it: quoted visible ASCII (never `*`, which would skip
+    // the concurrent-edit check, nor anything that could break the header).
+    let quoted = etag.strip_prefix("W/").unwrap_or(&etag);
+    let valid = quoted.len() >= 2
+        && quoted.starts_with('"')
+        && quoted.ends_with('"')
+        && quoted.bytes().all(|b| b.is_ascii_graphic());
+    if !valid {
+        return Err(PageError::BadRequest(
+            "the edit form is incomplete; reload it",
+        ));
+    }
     let action = format!("/seller/products/{id}");
     let outcome = match values.body(false) {
         Ok(body) => ctx
