@@ -1,6 +1,6 @@
 //! The storefront's request pipeline: the visitor's session and CSRF binding, the route table,
-//! and the mapping of every outcome to a page (our own 404, 500 and retry pages; problem+json for
-//! API paths no other component serves). Pure: ports come in as traits.
+//! and the mapping of every outcome to a page (our own 404, 500 and retry pages). Pure: ports come
+//! in as traits.
 
 use maud::Markup;
 use shopnow_kernel::http::{HttpRequest, HttpResponse, Method};
@@ -209,12 +209,7 @@ impl<'a> Ctx<'a> {
             SessionStore::new(self.ports.kv)
                 .delete(&old_id)
                 .map_err(|e| PageError::Internal(e.0))?;
-            let _revoked = self.api.run(&Call::send(
-                Service::Identity,
-                Method::Post,
-                "/v1/auth/logout",
-                Some(serde_json::json!({ "refresh_token": old.refresh_token })),
-            ));
+            self.revoke(&old.refresh_token);
         }
         let id = session::new_id(self.ports.random).map_err(|e| PageError::Internal(e.0))?;
         SessionStore::new(self.ports.kv)
@@ -225,6 +220,17 @@ impl<'a> Ctx<'a> {
         self.binding = id.clone();
         self.session = Some((id, session));
         Ok(())
+    }
+
+    /// Revokes `refresh_token`'s family at identity. Best effort: revoking is idempotent, and if
+    /// identity does not answer the session is gone here anyway and the family expires on its own.
+    pub fn revoke(&self, refresh_token: &str) {
+        let _revoked = self.api.run(&Call::send(
+            Service::Identity,
+            Method::Post,
+            "/v1/auth/logout",
+            Some(serde_json::json!({ "refresh_token": refresh_token })),
+        ));
     }
 
     /// Ends the session (the store entry and the cookie); a no-op for a visitor.
@@ -320,7 +326,7 @@ impl<'a> Ctx<'a> {
         }
         // The idle expiry moves forward at most once per RENEW_STEP_MS, so a page view is a
         // key-value read, not a write as well.
-        let renewed = now.saturating_add(i64::try_from(IDLE_SECS * 1000).unwrap_or(i64::MAX));
+        let renewed = session::idle_expiry(now);
         if changed || renewed - session.expires_ms > RENEW_STEP_MS {
             session.expires_ms = renewed;
             store
@@ -379,16 +385,6 @@ fn secure(mut response: HttpResponse, cacheable: bool) -> HttpResponse {
     response
 }
 
-/// Paths the storefront never renders a page for: every other component's namespaces. A request
-/// there that reached the storefront matched no service route, so it gets the API's problem+json
-/// 404, not HTML.
-fn is_api_path(path: &str) -> bool {
-    ["/v1/", "/internal/", "/.well-known/", "/payments-sim/"]
-        .iter()
-        .any(|prefix| path.starts_with(prefix))
-        || ["/v1", "/internal", "/.well-known"].contains(&path)
-}
-
 /// The host the browser asked for: `Host`, or the authority of Spin's `spin-full-url` (wasi:http
 /// hands the authority over separately and Spin drops `Host` from the headers).
 fn request_host(request: &HttpRequest) -> Option<&str> {
@@ -399,18 +395,15 @@ fn request_host(request: &HttpRequest) -> Option<&str> {
     })
 }
 
-/// Serves one request.
+/// Serves one request: always a page (spin.toml routes only the storefront's own paths here).
 ///
 /// # Errors
-/// [`ApiError::NotFound`] for an API path (rendered as problem+json by the entry).
+/// None today; the signature is the entry's (`shopnow_spin::serve`).
 pub fn handle(
     settings: &Settings,
     ports: &Ports<'_>,
     request: &HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    if is_api_path(&request.path) {
-        return Err(ApiError::NotFound);
-    }
     if let Some(asset) = assets::serve(request) {
         return Ok(secure(asset, true));
     }
@@ -523,27 +516,6 @@ fn error_page(ctx: &Ctx<'_>, error: PageError) -> HttpResponse {
                 "Error",
                 views::error_body("Something went wrong", "An unexpected error stopped this page. Please try again.", Some(&id), None),
             )
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn api_namespaces_are_not_pages() {
-        for path in [
-            "/v1/nope",
-            "/v1",
-            "/internal/x",
-            "/.well-known/other",
-            "/payments-sim/x",
-        ] {
-            assert!(is_api_path(path), "{path}");
-        }
-        for path in ["/", "/search", "/v1x", "/products/1"] {
-            assert!(!is_api_path(path), "{path}");
         }
     }
 }

@@ -11,6 +11,11 @@ use shopnow_kernel::kv::{KeyValue, KvError};
 /// How long a session lives without activity, seconds (identity's refresh tokens last longer).
 pub const IDLE_SECS: u64 = 7 * 24 * 3600;
 
+/// When a session used at `now_ms` expires unless used again.
+pub fn idle_expiry(now_ms: EpochMillis) -> EpochMillis {
+    now_ms.saturating_add(i64::try_from(IDLE_SECS * 1000).unwrap_or(i64::MAX))
+}
+
 /// A signed-in visitor.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Session {

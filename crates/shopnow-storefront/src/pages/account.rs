@@ -10,7 +10,7 @@ use shopnow_kernel::http::Method;
 use crate::api::{Call, Failure, Problem, Service};
 use crate::app::{Ctx, PageError, PageResult};
 use crate::form::Form;
-use crate::session::{IDLE_SECS, Session};
+use crate::session::{Session, idle_expiry};
 use crate::views::{csrf_field, problem_box, text_input};
 use crate::wire::User;
 
@@ -102,7 +102,7 @@ fn establish(ctx: &mut Ctx<'_>, email: &str, password: &str) -> Result<(), Failu
         access_token: tokens.access_token,
         access_expires_ms: now.saturating_add(tokens.expires_in.saturating_mul(1000)),
         refresh_token: tokens.refresh_token,
-        expires_ms: now.saturating_add(i64::try_from(IDLE_SECS * 1000).unwrap_or(i64::MAX)),
+        expires_ms: idle_expiry(now),
     };
     ctx.start_session(session)
         .map_err(|_| Failure::Unavailable { request_id: id })
@@ -218,14 +218,7 @@ pub fn sign_up(ctx: &mut Ctx<'_>) -> PageResult {
 pub fn sign_out(ctx: &mut Ctx<'_>) -> PageResult {
     ctx.form()?;
     if let Some(session) = ctx.end_session()? {
-        // Revoking is idempotent; if identity is down the session is gone here anyway and the
-        // family expires on its own, so the visitor is still signed out.
-        let _revoked = ctx.api.run(&Call::send(
-            Service::Identity,
-            Method::Post,
-            "/v1/auth/logout",
-            Some(json!({ "refresh_token": session.refresh_token })),
-        ));
+        ctx.revoke(&session.refresh_token);
     }
     Ok(ctx.redirect("/"))
 }
