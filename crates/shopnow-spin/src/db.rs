@@ -131,6 +131,13 @@ fn pg_error(err: PgError) -> DbError {
             format!("{} ({}): {}", db.severity, db.code, db.message),
         ),
         PgError::QueryFailed(QueryError::Text(text)) => {
+            // Spin (and the test host) report an error with no server part as the text of
+            // tokio-postgres' `Error`: a connection that closed or broke under a statement (the
+            // primary died, a failover cut it) is an outage to retry, not a fault of ours
+            // (deploy/dr/drill found it answering 500).
+            if text.starts_with("Error { kind: Closed") || text.starts_with("Error { kind: Io") {
+                return DbError::new(DbErrorKind::Unavailable, format!("connection lost: {text}"));
+            }
             // Some hosts report server errors as text only; recognise the missing-schema ones.
             if text.contains("does not exist")
                 && (text.contains("relation") || text.contains("column"))
@@ -387,6 +394,19 @@ mod tests {
             ),
             "certificate verify failed"
         );
+    }
+
+    #[test]
+    fn a_connection_lost_under_a_statement_is_an_outage() {
+        for text in [
+            "Error { kind: Closed, cause: None }",
+            "Error { kind: Io, cause: Some(Os { code: 104, kind: ConnectionReset }) }",
+        ] {
+            let error = pg_error(PgError::QueryFailed(QueryError::Text(text.to_owned())));
+            assert_eq!(error.kind, DbErrorKind::Unavailable, "{text}");
+        }
+        let other = pg_error(PgError::QueryFailed(QueryError::Text("syntax".to_owned())));
+        assert_eq!(other.kind, DbErrorKind::Other);
     }
 
     fn nested() -> DbError {
