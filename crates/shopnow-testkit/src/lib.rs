@@ -569,6 +569,21 @@ impl TestApp {
             }
         };
         let events = events_log(&manifest, &opts, &mut variables).await;
+        // With Redis, each key-value store is also reached the way production reaches it: the
+        // components' outbound Redis (`*_kv_redis_url`, crates/shopnow-spin/src/kv.rs), not
+        // only Spin's key-value store on Redis.
+        if let Some(url) = &redis_url {
+            for name in manifest.variables.keys() {
+                if name.ends_with("_kv_redis_url") && !opts.variables.contains_key(name) {
+                    variables.insert(name.clone(), url.clone());
+                }
+            }
+            if manifest.variables.contains_key("kv_redis_host")
+                && !opts.variables.contains_key("kv_redis_host")
+            {
+                variables.insert("kv_redis_host".into(), redis_authority(url));
+            }
+        }
         for label in &kv_labels {
             let _ = match &redis_url {
                 Some(url) => writeln!(
