@@ -2,8 +2,9 @@
 """Tests of deploy/validate.py: every rendered overlay passes; every way a route could expose
 `/internal` (or miss a public route) is caught, and so is each way the consumers' SpinApp could
 drift from spin-consumers.toml or from the services' SpinApps, a container without limits, an
-inlined Secret or credential, two scalers on one target, a scaler on nothing, and a region whose
-minimums contradict its role. Run by scripts/validate-deploy (which needs kubectl to render)."""
+inlined Secret or credential, two scalers on one target, a scaler on nothing, a region whose
+minimums contradict its role, and a storefront whose identity trusts no more proxies than the
+public one. Run by scripts/validate-deploy (which needs kubectl to render)."""
 import copy
 import functools
 import pathlib
@@ -347,6 +348,20 @@ class Overlays(unittest.TestCase):
         del find(docs, "ConfigMap", find_name(docs, "storefront-config"))["data"]["orders_url"]
         self.assertFails(docs, "reads key 'orders_url' of ConfigMap storefront-config")
 
+
+    def test_the_storefronts_identity_must_trust_more_proxies_than_the_public_one(self):
+        for overlay in validate.overlays():
+            with self.subTest(overlay=overlay):
+                docs = documents(overlay)
+                config = find(docs, "ConfigMap", find_name(docs, "identity-config"))["data"]
+                config["storefront_trusted_proxies"] = config["trusted_proxies"]
+                self.assertFails(docs, "SpinApp/identity-storefront, the storefront's identity, "
+                                       "trusts", overlay)
+        docs = documents()
+        find(docs, "ConfigMap", find_name(docs, "storefront-config"))["data"]["identity_url"] = \
+            "http://identity.shopnow.svc.cluster.local"
+        self.assertFails(docs, "SpinApp/identity, the storefront's identity, is routed at the edge")
+        self.assertFails(docs, "trusts 1 proxies, not more than public SpinApp/identity (1)")
 
 def find_name(docs, prefix):
     """The rendered (hashed) name of a generated ConfigMap."""

@@ -21,6 +21,8 @@ document of the rendering is checked:
   variables both manifests declare agree on default and secrecy.
 - The edge: HTTPRoutes route only public paths (never `/internal`) to SpinApps serving them,
   directly or through the KEDA HTTP add-on's interceptor, and every public route is routed.
+- Sign-in limits: the SpinApp the storefront's identity URL reaches runs identity, is not routed
+  at the edge, and trusts more X-Forwarded-For proxies than the public identity SpinApp.
 - Scaling: every scaler (HPA, KEDA ScaledObject, HTTPScaledObject) targets a SpinApp that lets an
   autoscaler own its replicas, no target has two, and every such SpinApp has one. The region's
   role (ConfigMap shopnow-region, `role`): an active region has no scaler below three replicas;
@@ -35,6 +37,7 @@ import shutil
 import subprocess
 import sys
 import tomllib
+import urllib.parse
 
 import jsonschema
 import kubernetes_validate
@@ -327,6 +330,73 @@ def routed_spinapps(docs, spinapps):
                 else:
                     names.add(target[1])
     return names & set(spinapps)
+
+
+def trusted_proxies(docs, app):
+    """The identity_trusted_proxies a SpinApp binds (a literal, or its ConfigMap key's value) as
+    an int, or None when unbound or not a number."""
+    entry = binding(app, "identity_trusted_proxies")
+    if entry is None:
+        return None
+    value = entry.get("value")
+    ref = entry.get("valueFrom", {}).get("configMapKeyRef")
+    if ref:
+        for _, doc in docs:
+            if doc.get("kind") == "ConfigMap" and name_of(doc) == ref.get("name") \
+                    and namespace_of(doc) == namespace_of(app):
+                value = (doc.get("data") or {}).get(ref.get("key"))
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def url_spinapp(docs, url, path):
+    """The SpinApp a cluster URL reaches for `path`: `http://<name>.<namespace>.svc...` is the
+    SpinApp's Service, and the interceptor's Service sends on to its HTTPScaledObject's target."""
+    host = urllib.parse.urlsplit(url).hostname or ""
+    labels = host.split(".")
+    name, namespace = labels[0], labels[1] if len(labels) > 1 else "shopnow"
+    if (namespace, name) == INTERCEPTOR:
+        return interceptor_target(docs, host, path)
+    return name
+
+
+def check_storefront_identity(docs, spinapps, manifest):
+    """The storefront's sign-ins pass more proxies than a public API client's (docs/security.md,
+    "Throttling"): the SpinApp its identity URL reaches must run identity, not be routed at the
+    edge, and trust more X-Forwarded-For entries than every SpinApp the edge sends identity's
+    routes to; else every visitor shares the storefront path's one sign-in bucket."""
+    storefront = spinapps.get("storefront")
+    entry = binding(storefront, "storefront_identity_url") if storefront else None
+    ref = (entry or {}).get("valueFrom", {}).get("configMapKeyRef")
+    if not ref:
+        return []
+    url = next(((d.get("data") or {}).get(ref.get("key")) for _, d in docs
+                if d.get("kind") == "ConfigMap" and name_of(d) == ref.get("name")), None)
+    if not url:
+        return []
+    routes = [r for r, c in public_routes(manifest, {"identity"}).items() if c == "identity"]
+    routed = routed_spinapps(docs, spinapps)
+    public = {n for n in routed if "identity" in spinapps[n].get("spec", {}).get("components", [])}
+    problems = []
+    for target in sorted({url_spinapp(docs, url, r) for r in routes}):
+        app = spinapps.get(target)
+        if app is None or "identity" not in app.get("spec", {}).get("components", []):
+            problems.append(f"the storefront's identity URL {url} reaches {target!r}, which is no "
+                            "SpinApp running identity")
+            continue
+        if target in routed:
+            problems.append(f"SpinApp/{target}, the storefront's identity, is routed at the edge: "
+                            "public clients would have more X-Forwarded-For entries trusted")
+        mine = trusted_proxies(docs, app)
+        for other in sorted(public):
+            theirs = trusted_proxies(docs, spinapps[other])
+            if mine is None or theirs is None or mine <= theirs:
+                problems.append(f"SpinApp/{target}, the storefront's identity, trusts {mine} "
+                                f"proxies, not more than public SpinApp/{other} ({theirs}): every "
+                                "storefront visitor would share one sign-in bucket")
+    return problems
 
 
 def load_manifests():
@@ -756,6 +826,8 @@ def validate_documents(where, documents, manifests, declared_stores, schemas):
     problems += check_silent_ingress(docs, spinapps, manifests)
     problems += [p if p.startswith(where) else f"{where}: {p}"
                  for p in check_http_routes(docs, spinapps, manifests[SERVICES_ARTIFACT])]
+    problems += [f"{where}: {p}" for p in
+                 check_storefront_identity(docs, spinapps, manifests[SERVICES_ARTIFACT])]
     problems += check_resources(docs)
     problems += check_secrets(docs, manifests)
     problems += check_config_refs(docs)
