@@ -5,9 +5,9 @@
 //!
 //! Why not Spin's key-value store on Redis (a `type = "redis"` runtime-config store): on Spin
 //! 4.0.2 one Redis outage wedges it — every later `get` on that store hangs, and it does not
-//! recover when Redis returns, only when Spin restarts (`deploy/dr/chaos --host spin --only redis`,
-//! docs/dr.md, "Chaos drills"). Its host keeps one shared connection manager per store for the
-//! process; outbound Redis opens a connection per use, so a dead Redis answers at once with an
+//! recover when Redis returns, only when Spin restarts (`deploy/dr/chaos --only redis --host spin
+//! --kv-store`; docs/dr.md, "Chaos drills"). Its host keeps one shared connection manager per
+//! store for the process; outbound Redis opens a connection per use, so a dead Redis answers at once with an
 //! error (the cache steps aside, carts answer 503) and a returned one is used on the next request.
 
 use shopnow_kernel::kv::{KeyValue, KvError};

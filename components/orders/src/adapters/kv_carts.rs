@@ -2,6 +2,8 @@
 //! production), one key per user. Spin's key-value has no TTL, so the cart carries its own
 //! expiry and a lapsed cart reads as empty; it is overwritten or deleted on the next change.
 
+use std::cell::OnceCell;
+
 use shopnow_kernel::kv::KeyValue;
 use shopnow_orders::domain::Cart;
 use shopnow_orders::ports::{CartStore, RepoError};
@@ -10,16 +12,25 @@ use shopnow_spin::SpinKv;
 /// Carts in the key-value store `label`.
 pub struct KvCartStore<'a> {
     label: &'a str,
+    store: OnceCell<SpinKv>,
 }
 
 impl<'a> KvCartStore<'a> {
-    /// Carts in the store `label` (opened per call: opening is a cheap host handle).
+    /// Carts in the store `label`, opened on first use and kept for the request (on Redis an
+    /// open is a connection: a cart change's load and save share one).
     pub fn new(label: &'a str) -> Self {
-        Self { label }
+        Self {
+            label,
+            store: OnceCell::new(),
+        }
     }
 
-    fn store(&self) -> Result<SpinKv, RepoError> {
-        SpinKv::open(self.label).map_err(|e| RepoError::Unavailable(e.to_string()))
+    fn store(&self) -> Result<&SpinKv, RepoError> {
+        if let Some(store) = self.store.get() {
+            return Ok(store);
+        }
+        let opened = SpinKv::open(self.label).map_err(|e| RepoError::Unavailable(e.to_string()))?;
+        Ok(self.store.get_or_init(|| opened))
     }
 }
 
